@@ -1,0 +1,1 @@
+"""Stadtkasse: point of sale and payment platform for German municipalities."""

@@ -1,0 +1,136 @@
+"""Tenants and organisation: municipality, operators, points of sale; Kassenzeichen numbers."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core import kassenzeichen
+from stadtkasse.core.channels import Channel
+
+
+class Municipality(models.Model):
+    """A town running Stadtkasse (the tenant)."""
+
+    slug = models.SlugField(_("short name"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(
+        _("domain"),
+        max_length=200,
+        blank=True,
+        help_text=_("Host name under which the portal of this municipality is served."),
+    )
+    address = models.TextField(_("address"), blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    kassenzeichen_prefix = models.CharField(
+        _("Kassenzeichen prefix"),
+        max_length=8,
+        default="51",
+        help_text=_("Digits that start every Kassenzeichen of this municipality."),
+    )
+    kassenzeichen_width = models.PositiveSmallIntegerField(
+        _("digits of the running number"), default=8
+    )
+    kassenzeichen_method = models.CharField(
+        _("check digit method"),
+        max_length=5,
+        choices=[(kassenzeichen.MOD10, _("Modulo 10")), (kassenzeichen.MOD11, _("Modulo 11"))],
+        default=kassenzeichen.MOD10,
+    )
+    kassenzeichen_next = models.PositiveBigIntegerField(_("next running number"), default=1)
+    imprint = models.TextField(_("imprint (Impressum)"), blank=True)
+    privacy_policy = models.TextField(_("privacy policy (Datenschutzerklärung)"), blank=True)
+    accessibility_statement = models.TextField(
+        _("accessibility statement (Erklärung zur Barrierefreiheit)"), blank=True
+    )
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Operator(models.Model):
+    """A unit of the municipality that sells: Bürgerbüro, Hallenbad, Parkhaus."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="operators",
+        verbose_name=_("municipality"),
+    )
+    slug = models.SlugField(_("short name"))
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"), blank=True)
+    vat_id = models.CharField(_("VAT identification number"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "slug"], name="operator_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PointOfSale(models.Model):
+    """A place where one operator sells: a counter, a till, a pay machine, the portal."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="points_of_sale",
+        verbose_name=_("operator"),
+    )
+    slug = models.SlugField(_("short name"))
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    active = models.BooleanField(_("active"), default=True)
+    cashiers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="points_of_sale",
+        verbose_name=_("cashiers"),
+        help_text=_("Staff who may sell at this point of sale."),
+    )
+
+    class Meta:
+        verbose_name = _("point of sale")
+        verbose_name_plural = _("points of sale")
+        ordering = ["operator__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "slug"], name="pos_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator.name} – {self.name}"
+
+    @property
+    def municipality(self) -> Municipality:
+        return self.operator.municipality
+
+
+class AuditLogEntry(models.Model):
+    """A business event (``order.paid``, ``payment.confirmed``); append-only.
+
+    The Python logger is for operators and failures; this table is the business history.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=64, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,209 @@
+"""Payment services: start, confirm and record payments, idempotently.
+
+Locking rule: a change to a payment first locks the payment row, then the order row, in
+that order everywhere, so that two notifications for one payment run one after the
+other and cannot deadlock. On SQLite the IMMEDIATE transaction holds the database write
+lock instead.
+"""
+
+import logging
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from stadtkasse.core.money import format_cents
+from stadtkasse.core.services import audit
+from stadtkasse.orders.errors import SaleError
+from stadtkasse.orders.models import Order, OrderState
+from stadtkasse.orders.services import transition as transition_order
+from stadtkasse.payments.models import (
+    PAYMENT_TRANSITIONS,
+    ClarificationReason,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentState,
+)
+from stadtkasse.payments.providers import get_provider
+from stadtkasse.payments.providers.base import ProviderResult
+
+logger = logging.getLogger(__name__)
+
+PAYABLE_STATES = (OrderState.OPEN, OrderState.PENDING_PAYMENT)
+# Cash given above this many times the total (and above 500 €) is taken as a typing error.
+CASH_PLAUSIBLE_FACTOR = 100
+
+
+class UnknownPayment(Exception):
+    """A provider reported a payment reference that Stadtkasse never issued."""
+
+
+def _require_payable(order: Order) -> None:
+    if order.state not in PAYABLE_STATES:
+        raise SaleError(
+            "order_not_payable", code=order.code, state=order.get_state_display()
+        )
+
+
+def _event(payment: Payment, from_state: str, to_state: str, cause: str, **data) -> None:
+    PaymentEvent.objects.create(
+        payment=payment, from_state=from_state, to_state=to_state, cause=cause, data=data
+    )
+
+
+def start_online_payment(
+    order: Order, *, provider_id: str, return_url: str, notify_url: str
+) -> tuple[Payment, str]:
+    """Create a pending payment at a provider; return it with the address for the citizen."""
+    _require_payable(order)
+    provider = get_provider(provider_id)
+
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            order=order, method=PaymentMethod.EPAY, provider=provider.identifier,
+            amount_cents=order.total_cents, state=PaymentState.PENDING,
+        )
+        _event(payment, PaymentState.CREATED, PaymentState.PENDING, "redirect to provider")
+        redirect = provider.initiate(
+            payment,
+            return_url=return_url.replace("__REF__", str(payment.reference)),
+            notify_url=notify_url,
+        )
+        if redirect.provider_reference:
+            payment.provider_reference = redirect.provider_reference
+            payment.save(update_fields=["provider_reference"])
+
+    logger.info(
+        "online payment started: order=%s payment=%s provider=%s",
+        order.code, payment.reference, provider.identifier,
+    )
+    return payment, redirect.url
+
+
+def apply_provider_result(result: ProviderResult, *, cause: str) -> Payment:
+    """Apply a state reported by a provider; the same report twice has the effect of once.
+
+    A report that contradicts a final state (a cancellation after a confirmation) is
+    stored as an event and changes nothing. A confirmation for an order that can no
+    longer be paid, was paid already, or has another total is kept and flagged for
+    clarification by the treasury.
+    """
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .select_related("order")
+            .filter(reference=_uuid_or_none(result.payment_reference))
+            .first()
+        )
+        if payment is None:
+            raise UnknownPayment(result.payment_reference)
+
+        old_state = payment.state
+        if result.state == old_state:
+            _event(payment, old_state, old_state, f"{cause} (repeated, no change)")
+            return payment
+        if result.state not in PAYMENT_TRANSITIONS[PaymentState(old_state)]:
+            _event(
+                payment, old_state, old_state, f"{cause} (out of order, ignored)",
+                reported_state=result.state,
+            )
+            logger.warning(
+                "payment %s: reported %s while %s; ignored and recorded",
+                payment.reference, result.state, old_state,
+            )
+            return payment
+
+        payment.state = result.state
+        if result.provider_reference:
+            payment.provider_reference = result.provider_reference
+        if result.state == PaymentState.CONFIRMED:
+            payment.confirmed_at = timezone.now()
+            if result.amount_cents is not None:
+                payment.amount_cents = result.amount_cents
+        payment.save()
+        _event(payment, old_state, result.state, cause)
+        audit(f"payment.{result.state}", payment, municipality=payment.order.municipality)
+
+        if result.state == PaymentState.CONFIRMED:
+            _settle_order(payment)
+    return payment
+
+
+def _settle_order(payment: Payment) -> None:
+    """Mark the order paid by a confirmed payment, or flag the payment for clarification."""
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    payment.order = order
+
+    reason = ""
+    if order.state == OrderState.PAID:
+        reason = ClarificationReason.ALREADY_PAID
+    elif order.state not in PAYABLE_STATES:
+        reason = ClarificationReason.ORDER_NOT_PAYABLE
+    elif payment.amount_cents != order.total_cents:
+        reason = ClarificationReason.AMOUNT_MISMATCH
+
+    if reason:
+        Payment.objects.filter(pk=payment.pk).update(
+            needs_clarification=True, clarification_reason=reason
+        )
+        payment.needs_clarification = True
+        payment.clarification_reason = reason
+        audit("payment.needs_clarification", payment, municipality=order.municipality,
+              data={"reason": reason, "order": order.code})
+        logger.warning(
+            "payment %s for order %s needs clarification: %s",
+            payment.reference, order.code, reason,
+        )
+        return
+    transition_order(order, OrderState.PAID, cause=f"payment {payment.reference} confirmed")
+
+
+def cancel_pending_payment(payment: Payment, *, cause: str) -> None:
+    """Cancel a payment the citizen abandoned; the order can then be paid again."""
+    apply_provider_result(
+        ProviderResult(payment_reference=str(payment.reference), state=PaymentState.CANCELED),
+        cause=cause,
+    )
+
+
+def record_cash_payment(order: Order, *, tendered_cents: int, cashier=None) -> Payment:
+    """Record cash taken at the counter, with the amount given and the change."""
+    _require_payable(order)
+    if tendered_cents < order.total_cents:
+        raise SaleError("cash_too_low", given=_euros(tendered_cents), total=_euros(order.total_cents))
+    if tendered_cents > max(50000, order.total_cents * CASH_PLAUSIBLE_FACTOR):
+        raise SaleError("cash_too_high", given=_euros(tendered_cents), total=_euros(order.total_cents))
+    return _record_on_site(
+        order, PaymentMethod.CASH, cashier,
+        tendered_cents=tendered_cents, change_cents=tendered_cents - order.total_cents,
+    )
+
+
+def record_external_card_payment(order: Order, *, cashier=None) -> Payment:
+    """Record a card payment that the cashier confirmed on a stand-alone terminal."""
+    _require_payable(order)
+    return _record_on_site(order, PaymentMethod.CARD_EXTERNAL, cashier)
+
+
+def _record_on_site(order: Order, method: str, cashier, **amounts) -> Payment:
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            order=order, method=method, amount_cents=order.total_cents,
+            state=PaymentState.CONFIRMED, confirmed_at=timezone.now(), **amounts,
+        )
+        _event(payment, PaymentState.CREATED, PaymentState.CONFIRMED, f"{method} at the counter")
+        if not transition_order(order, OrderState.PAID, cause=f"{method} payment", user=cashier):
+            raise SaleError("order_not_payable", code=order.code, state=order.get_state_display())
+    return payment
+
+
+def _euros(cents: int) -> str:
+    return format_cents(cents)
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
