@@ -79,7 +79,7 @@ PERSONAL_PARAMS = {"email", "value"}
 class SaleError(Exception):
     """A sale or order request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, **params):
+    def __init__(self, code: str, /, **params):
         if code not in MESSAGES:
             raise KeyError(f"no message for error code {code!r}")
         self.code = code

@@ -56,10 +56,13 @@ def start_online_payment(
     order: Order, *, provider_id: str, return_url: str, notify_url: str
 ) -> tuple[Payment, str]:
     """Create a pending payment at a provider; return it with the address for the citizen."""
-    _require_payable(order)
     provider = get_provider(provider_id)
 
     with transaction.atomic():
+        # Read the state under the lock: the caller's copy may be older than a payment
+        # that arrived in the meantime.
+        order = Order.objects.select_for_update().select_related("municipality").get(pk=order.pk)
+        _require_payable(order)
         payment = Payment.objects.create(
             order=order, method=PaymentMethod.EPAY, provider=provider.identifier,
             amount_cents=order.total_cents, state=PaymentState.PENDING,
