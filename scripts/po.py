@@ -82,13 +82,20 @@ def main() -> None:
                     else:
                         entry["msgstr"] = value
                     entry["comments"] = [
-                        c.replace(", fuzzy", "").replace("#, fuzzy", "#") for c in entry["comments"]
+                        c.replace(", fuzzy", "").replace("#, fuzzy", "#")
+                        for c in entry["comments"]
                         if c.strip() not in ("#, fuzzy", "#")
                     ]
                 elif entry["msgid"] == "":
-                    entry["msgstr"] = entry["msgstr"].replace(
-                        "Content-Type: text/plain; charset=CHARSET", "Content-Type: text/plain; charset=UTF-8"
-                    ).replace("Language: \\n", "Language: de\\n").replace("Language: \n", "Language: de\n")
+                    entry["msgstr"] = (
+                        entry["msgstr"]
+                        .replace(
+                            "Content-Type: text/plain; charset=CHARSET",
+                            "Content-Type: text/plain; charset=UTF-8",
+                        )
+                        .replace("Language: \\n", "Language: de\\n")
+                        .replace("Language: \n", "Language: de\n")
+                    )
                     entry["comments"] = [c for c in entry["comments"] if c.strip() != "#, fuzzy"]
             write(Path(name), entries)
     else:

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -45,7 +45,9 @@ VAT_RATES = {
 
 class Category(models.Model):
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="categories",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="categories",
         verbose_name=_("municipality"),
     )
     slug = models.SlugField(_("short name"))
@@ -89,7 +91,9 @@ class Product(models.Model):
     """A fee, goods or ticket. The price lies on its variants; each has at least one."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="products",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="products",
         verbose_name=_("municipality"),
     )
     operator = models.ForeignKey(
@@ -121,7 +125,10 @@ class Product(models.Model):
     sold_kiosk = models.BooleanField(_("sold at kiosks and machines"), default=False)
     sold_api = models.BooleanField(_("sold through the API"), default=False)
     points_of_sale = models.ManyToManyField(
-        PointOfSale, blank=True, related_name="products", verbose_name=_("points of sale"),
+        PointOfSale,
+        blank=True,
+        related_name="products",
+        verbose_name=_("points of sale"),
         help_text=_(
             "Leave empty to sell at every point of sale of the operator on the chosen channels."
         ),
@@ -214,9 +221,7 @@ class ApplicationField(models.Model):
         verbose_name = _("application field")
         verbose_name_plural = _("application fields")
         ordering = ["position", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["product", "key"], name="field_unique_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["product", "key"], name="field_unique_key")]
 
     def __str__(self) -> str:
         return self.label

@@ -32,7 +32,9 @@ def check_digit(digits: str, method: str) -> int | None:
             total += value
         return (10 - total % 10) % 10
     if method == MOD11:
-        total = sum(int(char) * (2 + position % 6) for position, char in enumerate(reversed(digits)))
+        total = sum(
+            int(char) * (2 + position % 6) for position, char in enumerate(reversed(digits))
+        )
         result = 11 - total % 11
         if result == 11:
             return 0

@@ -57,7 +57,9 @@ class Operator(models.Model):
     """A unit of the municipality that sells: Bürgerbüro, Hallenbad, Parkhaus."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="operators",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="operators",
         verbose_name=_("municipality"),
     )
     slug = models.SlugField(_("short name"))
@@ -81,7 +83,9 @@ class PointOfSale(models.Model):
     """A place where one operator sells: a counter, a till, a pay machine, the portal."""
 
     operator = models.ForeignKey(
-        Operator, on_delete=models.PROTECT, related_name="points_of_sale",
+        Operator,
+        on_delete=models.PROTECT,
+        related_name="points_of_sale",
         verbose_name=_("operator"),
     )
     slug = models.SlugField(_("short name"))
@@ -89,7 +93,9 @@ class PointOfSale(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     active = models.BooleanField(_("active"), default=True)
     cashiers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="points_of_sale",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="points_of_sale",
         verbose_name=_("cashiers"),
         help_text=_("Staff who may sell at this point of sale."),
     )
@@ -98,9 +104,7 @@ class PointOfSale(models.Model):
         verbose_name = _("point of sale")
         verbose_name_plural = _("points of sale")
         ordering = ["operator__name", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["operator", "slug"], name="pos_unique_slug")
-        ]
+        constraints = [models.UniqueConstraint(fields=["operator", "slug"], name="pos_unique_slug")]
 
     def __str__(self) -> str:
         return f"{self.operator.name} – {self.name}"

@@ -38,29 +38,45 @@ _VIEW_ORDERS = ["view_order", "view_orderline", "view_payment", "view_paymenteve
 ROLE_PERMISSIONS = {
     CASHIER: ["orders.sell_at_counter", "catalog.view_product", "catalog.view_category"],
     SUPERVISOR: [
-        "orders.sell_at_counter", "orders.view_ledger", "orders.export_ledger",
-        "payments.refund_payment", *(f"orders.{p}" for p in _VIEW_ORDERS[:2]),
+        "orders.sell_at_counter",
+        "orders.view_ledger",
+        "orders.export_ledger",
+        "payments.refund_payment",
+        *(f"orders.{p}" for p in _VIEW_ORDERS[:2]),
         *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
-        "catalog.view_product", "catalog.view_category",
+        "catalog.view_product",
+        "catalog.view_category",
     ],
     TREASURY: [
-        "orders.view_ledger", "orders.export_ledger", "payments.refund_payment",
-        *(f"orders.{p}" for p in _VIEW_ORDERS[:2]), *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
+        "orders.view_ledger",
+        "orders.export_ledger",
+        "payments.refund_payment",
+        *(f"orders.{p}" for p in _VIEW_ORDERS[:2]),
+        *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
     ],
-    CATALOG_MANAGER: [*(f"catalog.{p}" for p in _CATALOG), "core.view_operator",
-                      "core.view_pointofsale"],
+    CATALOG_MANAGER: [
+        *(f"catalog.{p}" for p in _CATALOG),
+        "core.view_operator",
+        "core.view_pointofsale",
+    ],
     ADMINISTRATOR: [
         *(f"catalog.{p}" for p in _CATALOG),
         *(
             f"{app}.{action}_{model}"
             for app, model in [
-                ("core", "municipality"), ("core", "operator"), ("core", "pointofsale"),
-                ("auth", "user"), ("auth", "group"),
+                ("core", "municipality"),
+                ("core", "operator"),
+                ("core", "pointofsale"),
+                ("auth", "user"),
+                ("auth", "group"),
             ]
             for action in ("add", "change", "view")
         ),
-        "core.view_auditlogentry", "orders.view_ledger", "orders.export_ledger",
-        *(f"orders.{p}" for p in _VIEW_ORDERS[:2]), *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
+        "core.view_auditlogentry",
+        "orders.view_ledger",
+        "orders.export_ledger",
+        *(f"orders.{p}" for p in _VIEW_ORDERS[:2]),
+        *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
     ],
 }
 
@@ -84,5 +100,6 @@ def ensure_roles(**kwargs) -> None:
         permissions = list(Permission.objects.filter(query))
         group.permissions.set(permissions)
         if len(permissions) != len(set(wanted)):
-            logger.debug("role %s: %d of %d permissions exist yet", role, len(permissions),
-                         len(set(wanted)))
+            logger.debug(
+                "role %s: %d of %d permissions exist yet", role, len(permissions), len(set(wanted))
+            )

@@ -17,14 +17,22 @@ def next_kassenzeichen(municipality: Municipality) -> str:
     (IMMEDIATE transactions), so that two tills never get the same number.
     """
     with transaction.atomic():
-        row = Municipality.objects.select_for_update().only(
-            "kassenzeichen_prefix", "kassenzeichen_width", "kassenzeichen_method",
-            "kassenzeichen_next",
-        ).get(pk=municipality.pk)
+        row = (
+            Municipality.objects.select_for_update()
+            .only(
+                "kassenzeichen_prefix",
+                "kassenzeichen_width",
+                "kassenzeichen_method",
+                "kassenzeichen_next",
+            )
+            .get(pk=municipality.pk)
+        )
         number = row.kassenzeichen_next
         while True:
             value = kassenzeichen.build(
-                row.kassenzeichen_prefix, number, row.kassenzeichen_width,
+                row.kassenzeichen_prefix,
+                number,
+                row.kassenzeichen_width,
                 row.kassenzeichen_method,
             )
             number += 1

@@ -3,9 +3,12 @@
 import logging
 
 from django.db import transaction
+from django.db.models import Prefetch, QuerySet
 
+from stadtkasse.catalog.models import Product, Variant
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import PointOfSale
+from stadtkasse.counter.errors import CounterError
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.orders.pricing import LineRequest, price_lines
@@ -21,6 +24,64 @@ def may_sell(user, point_of_sale: PointOfSale) -> bool:
     if not user.is_authenticated or not user.has_perm("orders.sell_at_counter"):
         return False
     return user.is_superuser or point_of_sale.cashiers.filter(pk=user.pk).exists()
+
+
+def counter_points_of_sale(user) -> QuerySet[PointOfSale]:
+    """Return the active counter points of sale where a user may sell."""
+    queryset = PointOfSale.objects.filter(channel=Channel.COUNTER, active=True).select_related(
+        "operator", "operator__municipality"
+    )
+    if not user.is_authenticated or not user.has_perm("orders.sell_at_counter"):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(cashiers=user)
+
+
+def till_token(point_of_sale: PointOfSale, cashier, token: str) -> str:
+    """Return the idempotency key of a till request: two tills never share one."""
+    return f"kasse:{point_of_sale.pk}:{cashier.pk}:{token}"
+
+
+def sellable_products(point_of_sale: PointOfSale) -> list[Product]:
+    """Return the products offered at a counter with their active variants and fields.
+
+    Three queries, whatever the size of the catalog.
+    """
+    return list(
+        Product.objects.sellable(Channel.COUNTER, point_of_sale)
+        .filter(municipality_id=point_of_sale.operator.municipality_id)
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.filter(active=True)), "fields"
+        )
+        .order_by("category__position", "category__name", "position", "name")
+    )
+
+
+def find_by_barcode(point_of_sale: PointOfSale, code: str) -> Product:
+    """Return the product with a barcode or article number that this counter sells.
+
+    Raises CounterError for an unknown code, SaleError for a product sold elsewhere.
+    """
+    code = (code or "").strip()
+    municipality_id = point_of_sale.operator.municipality_id
+    candidates = list(
+        Product.objects.filter(municipality_id=municipality_id, barcode=code).order_by("pk")
+        if code
+        else []
+    )
+    if not candidates:
+        raise CounterError("unknown_barcode", code=code[:64])
+    sellable = set(
+        Product.objects.sellable(Channel.COUNTER, point_of_sale)
+        .filter(pk__in=[product.pk for product in candidates])
+        .values_list("pk", flat=True)
+    )
+    for product in candidates:
+        if product.pk in sellable:
+            return product
+    raise SaleError("product_not_available", product=candidates[0].name)
 
 
 def sell(
@@ -47,7 +108,9 @@ def sell(
             return existing
 
     lines = price_lines(
-        point_of_sale.municipality, requests, channel=Channel.COUNTER,
+        point_of_sale.municipality,
+        requests,
+        channel=Channel.COUNTER,
         point_of_sale=point_of_sale,
     )
     total = sum(line.total_cents for line in lines)
@@ -56,9 +119,14 @@ def sell(
 
     with transaction.atomic():
         order = create_order(
-            point_of_sale.municipality, lines, channel=Channel.COUNTER,
-            point_of_sale=point_of_sale, cashier=cashier, email=email,
-            state=OrderState.OPEN, submit_token=submit_token,
+            point_of_sale.municipality,
+            lines,
+            channel=Channel.COUNTER,
+            point_of_sale=point_of_sale,
+            cashier=cashier,
+            email=email,
+            state=OrderState.OPEN,
+            submit_token=submit_token,
         )
         if order.state == OrderState.PAID:
             return order

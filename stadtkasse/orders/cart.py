@@ -18,7 +18,9 @@ logger = logging.getLogger(__name__)
 def add_item(cart: Cart, request: LineRequest) -> CartItem:
     """Check a product request against the catalog and put it into the cart."""
     if cart.order_id is not None:
-        raise SaleError("order_not_payable", code=cart.order.code, state=cart.order.get_state_display())
+        raise SaleError(
+            "order_not_payable", code=cart.order.code, state=cart.order.get_state_display()
+        )
     (line,) = price_lines(cart.municipality, [request], channel=Channel.PORTAL)
     items = list(cart.items.all())
     if len(items) >= MAX_LINES:
@@ -30,14 +32,19 @@ def add_item(cart: Cart, request: LineRequest) -> CartItem:
             new_quantity = item.quantity + line.quantity
             if new_quantity > MAX_QUANTITY:
                 raise SaleError(
-                    "invalid_quantity", quantity=new_quantity, product=line.product.name,
+                    "invalid_quantity",
+                    quantity=new_quantity,
+                    product=line.product.name,
                     maximum=MAX_QUANTITY,
                 )
             item.quantity = new_quantity
             item.save(update_fields=["quantity"])
             return item
     return CartItem.objects.create(
-        cart=cart, product=line.product, variant=line.variant, quantity=line.quantity,
+        cart=cart,
+        product=line.product,
+        variant=line.variant,
+        quantity=line.quantity,
         answers={key: entry["value"] for key, entry in line.answers.items()},
     )
 
@@ -69,8 +76,7 @@ def priced_cart(cart: Cart) -> list[PricedLine]:
     if not items:
         return []
     requests = [
-        LineRequest(item.product_id, item.variant_id, item.quantity, item.answers)
-        for item in items
+        LineRequest(item.product_id, item.variant_id, item.quantity, item.answers) for item in items
     ]
     return price_lines(cart.municipality, requests, channel=Channel.PORTAL, empty_code="empty_cart")
 
@@ -91,8 +97,13 @@ def checkout(cart: Cart, *, email: str, customer=None) -> Order:
 
     with transaction.atomic():
         order = create_order(
-            cart.municipality, lines, channel=Channel.PORTAL, email=email, customer=customer,
-            state=OrderState.PENDING_PAYMENT, submit_token=f"cart:{cart.token}",
+            cart.municipality,
+            lines,
+            channel=Channel.PORTAL,
+            email=email,
+            customer=customer,
+            state=OrderState.PENDING_PAYMENT,
+            submit_token=f"cart:{cart.token}",
             expires_at=payment_deadline(),
         )
         Cart.objects.filter(pk=cart.pk, order__isnull=True).update(order=order)

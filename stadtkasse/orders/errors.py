@@ -29,16 +29,13 @@ MESSAGES = {
     "empty_cart": _("Your cart is empty. Please add at least one product first."),
     "empty_sale": _("The sale has no items. Please add at least one product."),
     "invalid_email": _(
-        "The e-mail address “%(email)s” is not valid. Please check it, for example "
-        "name@example.de."
+        "The e-mail address “%(email)s” is not valid. Please check it, for example name@example.de."
     ),
     "missing_answer": _("Please fill in “%(field)s” for “%(product)s”."),
     "invalid_date": _(
         "“%(value)s” is not a valid date for “%(field)s”. Please enter the date as DD.MM.YYYY."
     ),
-    "date_in_future": _(
-        "The date %(value)s for “%(field)s” lies in the future. Please check it."
-    ),
+    "date_in_future": _("The date %(value)s for “%(field)s” lies in the future. Please check it."),
     "invalid_choice": _(
         "“%(value)s” is not one of the options for “%(field)s”. Please choose an option."
     ),

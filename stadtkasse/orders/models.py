@@ -25,7 +25,10 @@ class OrderState(models.TextChoices):
 ORDER_TRANSITIONS = {
     OrderState.OPEN: {OrderState.PENDING_PAYMENT, OrderState.PAID, OrderState.CANCELED},
     OrderState.PENDING_PAYMENT: {
-        OrderState.PAID, OrderState.CANCELED, OrderState.EXPIRED, OrderState.OPEN,
+        OrderState.PAID,
+        OrderState.CANCELED,
+        OrderState.EXPIRED,
+        OrderState.OPEN,
     },
     OrderState.PAID: set(),
     OrderState.CANCELED: set(),
@@ -37,14 +40,20 @@ class Order(models.Model):
     """One purchase on any channel: the unit of the ledger."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="orders",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="orders",
         verbose_name=_("municipality"),
     )
     code = models.CharField(_("order code"), max_length=16, unique=True)
     kassenzeichen = models.CharField(_("Kassenzeichen"), max_length=32)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     point_of_sale = models.ForeignKey(
-        PointOfSale, on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
+        PointOfSale,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
         verbose_name=_("point of sale"),
     )
     state = models.CharField(
@@ -52,12 +61,20 @@ class Order(models.Model):
     )
     email = models.EmailField(_("e-mail address"), blank=True)
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="orders", verbose_name=_("citizen account"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("citizen account"),
     )
     cashier = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="sales", verbose_name=_("cashier"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sales",
+        verbose_name=_("cashier"),
     )
     total_cents = models.BigIntegerField(_("total in cents"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -65,7 +82,10 @@ class Order(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     canceled_at = models.DateTimeField(_("canceled"), null=True, blank=True)
     submit_token = models.CharField(
-        max_length=64, null=True, blank=True, unique=True,
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
         help_text="Idempotency key of the request that created the order.",
     )
     locale = models.CharField(max_length=8, default="de")
@@ -83,7 +103,9 @@ class Order(models.Model):
             models.UniqueConstraint(
                 fields=["municipality", "kassenzeichen"], name="order_unique_kassenzeichen"
             ),
-            models.CheckConstraint(condition=models.Q(total_cents__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(total_cents__gte=0), name="order_total_gte_0"
+            ),
         ]
         indexes = [
             models.Index(fields=["municipality", "created_at"]),
@@ -155,7 +177,11 @@ class Cart(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     order = models.OneToOneField(
-        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="cart",
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cart",
         help_text="The order this cart became at checkout; a cart becomes one order only.",
     )
 

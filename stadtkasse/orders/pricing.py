@@ -124,7 +124,9 @@ def price_lines(
         quantity = _to_int(request.quantity)
         if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
             raise SaleError(
-                "invalid_quantity", quantity=request.quantity, product=product.name,
+                "invalid_quantity",
+                quantity=request.quantity,
+                product=product.name,
                 maximum=MAX_QUANTITY,
             )
 

@@ -98,7 +98,10 @@ def create_order(
 
     logger.info(
         "order created: order=%s channel=%s pos=%s lines=%d total_cents=%d",
-        order.code, channel, point_of_sale.pk if point_of_sale else "-", len(lines),
+        order.code,
+        channel,
+        point_of_sale.pk if point_of_sale else "-",
+        len(lines),
         order.total_cents,
     )
     return order
@@ -128,7 +131,10 @@ def transition(order: Order, new_state: str, *, cause: str, user=None) -> bool:
     for name, value in changes.items():
         setattr(order, name, value)
     audit(
-        f"order.{new_state}", order, municipality=order.municipality, user=user,
+        f"order.{new_state}",
+        order,
+        municipality=order.municipality,
+        user=user,
         data={"from": old_state, "cause": cause},
     )
     logger.info("order %s: %s -> %s (%s)", order.code, old_state, new_state, cause)

@@ -18,7 +18,10 @@ class PaymentState(models.TextChoices):
 
 PAYMENT_TRANSITIONS = {
     PaymentState.CREATED: {
-        PaymentState.PENDING, PaymentState.CONFIRMED, PaymentState.FAILED, PaymentState.CANCELED,
+        PaymentState.PENDING,
+        PaymentState.CONFIRMED,
+        PaymentState.FAILED,
+        PaymentState.CANCELED,
     },
     PaymentState.PENDING: {PaymentState.CONFIRMED, PaymentState.FAILED, PaymentState.CANCELED},
     # A confirmed payment is never changed; a correction is a refund.
@@ -55,7 +58,10 @@ class Payment(models.Model):
     tendered_cents = models.BigIntegerField(_("cash given in cents"), null=True, blank=True)
     change_cents = models.BigIntegerField(_("change in cents"), null=True, blank=True)
     reference = models.UUIDField(
-        _("reference"), default=uuid.uuid4, unique=True, editable=False,
+        _("reference"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
         help_text=_("Our reference, sent to the provider."),
     )
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
@@ -63,7 +69,9 @@ class Payment(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     needs_clarification = models.BooleanField(_("needs clarification"), default=False)
     clarification_reason = models.CharField(
-        _("reason for clarification"), max_length=32, blank=True,
+        _("reason for clarification"),
+        max_length=32,
+        blank=True,
         choices=ClarificationReason.choices,
     )
 

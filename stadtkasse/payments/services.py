@@ -41,9 +41,7 @@ class UnknownPayment(Exception):
 
 def _require_payable(order: Order) -> None:
     if order.state not in PAYABLE_STATES:
-        raise SaleError(
-            "order_not_payable", code=order.code, state=order.get_state_display()
-        )
+        raise SaleError("order_not_payable", code=order.code, state=order.get_state_display())
 
 
 def _event(payment: Payment, from_state: str, to_state: str, cause: str, **data) -> None:
@@ -64,8 +62,11 @@ def start_online_payment(
         order = Order.objects.select_for_update().select_related("municipality").get(pk=order.pk)
         _require_payable(order)
         payment = Payment.objects.create(
-            order=order, method=PaymentMethod.EPAY, provider=provider.identifier,
-            amount_cents=order.total_cents, state=PaymentState.PENDING,
+            order=order,
+            method=PaymentMethod.EPAY,
+            provider=provider.identifier,
+            amount_cents=order.total_cents,
+            state=PaymentState.PENDING,
         )
         _event(payment, PaymentState.CREATED, PaymentState.PENDING, "redirect to provider")
         redirect = provider.initiate(
@@ -79,7 +80,9 @@ def start_online_payment(
 
     logger.info(
         "online payment started: order=%s payment=%s provider=%s",
-        order.code, payment.reference, provider.identifier,
+        order.code,
+        payment.reference,
+        provider.identifier,
     )
     return payment, redirect.url
 
@@ -108,12 +111,17 @@ def apply_provider_result(result: ProviderResult, *, cause: str) -> Payment:
             return payment
         if result.state not in PAYMENT_TRANSITIONS[PaymentState(old_state)]:
             _event(
-                payment, old_state, old_state, f"{cause} (out of order, ignored)",
+                payment,
+                old_state,
+                old_state,
+                f"{cause} (out of order, ignored)",
                 reported_state=result.state,
             )
             logger.warning(
                 "payment %s: reported %s while %s; ignored and recorded",
-                payment.reference, result.state, old_state,
+                payment.reference,
+                result.state,
+                old_state,
             )
             return payment
 
@@ -152,11 +160,17 @@ def _settle_order(payment: Payment) -> None:
         )
         payment.needs_clarification = True
         payment.clarification_reason = reason
-        audit("payment.needs_clarification", payment, municipality=order.municipality,
-              data={"reason": reason, "order": order.code})
+        audit(
+            "payment.needs_clarification",
+            payment,
+            municipality=order.municipality,
+            data={"reason": reason, "order": order.code},
+        )
         logger.warning(
             "payment %s for order %s needs clarification: %s",
-            payment.reference, order.code, reason,
+            payment.reference,
+            order.code,
+            reason,
         )
         return
     transition_order(order, OrderState.PAID, cause=f"payment {payment.reference} confirmed")
@@ -174,12 +188,19 @@ def record_cash_payment(order: Order, *, tendered_cents: int, cashier=None) -> P
     """Record cash taken at the counter, with the amount given and the change."""
     _require_payable(order)
     if tendered_cents < order.total_cents:
-        raise SaleError("cash_too_low", given=_euros(tendered_cents), total=_euros(order.total_cents))
+        raise SaleError(
+            "cash_too_low", given=_euros(tendered_cents), total=_euros(order.total_cents)
+        )
     if tendered_cents > max(50000, order.total_cents * CASH_PLAUSIBLE_FACTOR):
-        raise SaleError("cash_too_high", given=_euros(tendered_cents), total=_euros(order.total_cents))
+        raise SaleError(
+            "cash_too_high", given=_euros(tendered_cents), total=_euros(order.total_cents)
+        )
     return _record_on_site(
-        order, PaymentMethod.CASH, cashier,
-        tendered_cents=tendered_cents, change_cents=tendered_cents - order.total_cents,
+        order,
+        PaymentMethod.CASH,
+        cashier,
+        tendered_cents=tendered_cents,
+        change_cents=tendered_cents - order.total_cents,
     )
 
 
@@ -192,8 +213,12 @@ def record_external_card_payment(order: Order, *, cashier=None) -> Payment:
 def _record_on_site(order: Order, method: str, cashier, **amounts) -> Payment:
     with transaction.atomic():
         payment = Payment.objects.create(
-            order=order, method=method, amount_cents=order.total_cents,
-            state=PaymentState.CONFIRMED, confirmed_at=timezone.now(), **amounts,
+            order=order,
+            method=method,
+            amount_cents=order.total_cents,
+            state=PaymentState.CONFIRMED,
+            confirmed_at=timezone.now(),
+            **amounts,
         )
         _event(payment, PaymentState.CREATED, PaymentState.CONFIRMED, f"{method} at the counter")
         if not transition_order(order, OrderState.PAID, cause=f"{method} payment", user=cashier):

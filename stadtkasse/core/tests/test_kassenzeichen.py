@@ -57,8 +57,12 @@ def test_unknown_method_rejected():
 @pytest.mark.django_db
 def test_next_kassenzeichen_skips_numbers_without_mod11_digit():
     town = Municipality.objects.create(
-        slug="t", name="T", kassenzeichen_prefix="", kassenzeichen_width=1,
-        kassenzeichen_method=kz.MOD11, kassenzeichen_next=6,
+        slug="t",
+        name="T",
+        kassenzeichen_prefix="",
+        kassenzeichen_width=1,
+        kassenzeichen_method=kz.MOD11,
+        kassenzeichen_next=6,
     )
 
     value = next_kassenzeichen(town)

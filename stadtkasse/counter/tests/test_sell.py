@@ -1,10 +1,10 @@
 import pytest
 
+from stadtkasse.counter.services import sell
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.orders.pricing import LineRequest
 from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
-from stadtkasse.counter.services import sell
 
 
 def day_ticket_adult(product):
@@ -13,8 +13,13 @@ def day_ticket_adult(product):
 
 
 def test_cash_sale_stores_paid_order(pool_till, pool_cashier, product):
-    order = sell(pool_till, pool_cashier, [day_ticket_adult(product)],
-                 method=PaymentMethod.CASH, tendered_cents=1000)
+    order = sell(
+        pool_till,
+        pool_cashier,
+        [day_ticket_adult(product)],
+        method=PaymentMethod.CASH,
+        tendered_cents=1000,
+    )
 
     assert order.state == OrderState.PAID
     assert order.total_cents == 800
@@ -30,8 +35,13 @@ def test_cash_sale_stores_paid_order(pool_till, pool_cashier, product):
 
 def test_cash_below_total_stores_nothing(pool_till, pool_cashier, product):
     with pytest.raises(SaleError) as raised:
-        sell(pool_till, pool_cashier, [day_ticket_adult(product)],
-             method=PaymentMethod.CASH, tendered_cents=500)
+        sell(
+            pool_till,
+            pool_cashier,
+            [day_ticket_adult(product)],
+            method=PaymentMethod.CASH,
+            tendered_cents=500,
+        )
 
     assert raised.value.code == "cash_too_low"
     assert raised.value.message == (
@@ -53,18 +63,33 @@ def test_product_of_other_operator_rejected(pool_till, pool_cashier, product):
     passport = product("reisepass-48-seiten")
 
     with pytest.raises(SaleError) as raised:
-        sell(pool_till, pool_cashier, [LineRequest(passport.pk, None, 1)],
-             method=PaymentMethod.CASH, tendered_cents=5000)
+        sell(
+            pool_till,
+            pool_cashier,
+            [LineRequest(passport.pk, None, 1)],
+            method=PaymentMethod.CASH,
+            tendered_cents=5000,
+        )
 
     assert raised.value.code == "product_not_available"
     assert Order.objects.count() == 0
 
 
 def test_same_submit_token_one_order(pool_till, pool_cashier, product):
-    first = sell(pool_till, pool_cashier, [day_ticket_adult(product)],
-                 method=PaymentMethod.CARD_EXTERNAL, submit_token="till-1:abc")
-    second = sell(pool_till, pool_cashier, [day_ticket_adult(product)],
-                  method=PaymentMethod.CARD_EXTERNAL, submit_token="till-1:abc")
+    first = sell(
+        pool_till,
+        pool_cashier,
+        [day_ticket_adult(product)],
+        method=PaymentMethod.CARD_EXTERNAL,
+        submit_token="till-1:abc",
+    )
+    second = sell(
+        pool_till,
+        pool_cashier,
+        [day_ticket_adult(product)],
+        method=PaymentMethod.CARD_EXTERNAL,
+        submit_token="till-1:abc",
+    )
 
     assert first.pk == second.pk
     assert Order.objects.count() == 1
@@ -75,7 +100,8 @@ def test_cashier_of_other_till_rejected(office_counter, pool_cashier, product):
     fee = product("meldebescheinigung")
 
     with pytest.raises(SaleError) as raised:
-        sell(office_counter, pool_cashier, [LineRequest(fee.pk, None, 1)],
-             method=PaymentMethod.CASH)
+        sell(
+            office_counter, pool_cashier, [LineRequest(fee.pk, None, 1)], method=PaymentMethod.CASH
+        )
 
     assert raised.value.code == "not_cashier"

@@ -10,8 +10,9 @@ TODAY = date(2026, 12, 4)
 
 
 def price(demo, *requests, channel=Channel.PORTAL, point_of_sale=None):
-    return price_lines(demo, list(requests), channel=channel, point_of_sale=point_of_sale,
-                       today=TODAY)
+    return price_lines(
+        demo, list(requests), channel=channel, point_of_sale=point_of_sale, today=TODAY
+    )
 
 
 def id_card(product, birth_date):

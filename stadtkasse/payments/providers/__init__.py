@@ -25,6 +25,10 @@ def online_providers() -> list[PaymentProvider]:
 
 
 __all__ = [
-    "PaymentProvider", "ProviderError", "ProviderResult", "get_provider", "online_providers",
+    "PaymentProvider",
+    "ProviderError",
+    "ProviderResult",
+    "get_provider",
+    "online_providers",
     "register",
 ]

@@ -34,7 +34,9 @@ def order(demo, product, demo_mode):
 
 def start(order):
     payment, url = start_online_payment(
-        order, provider_id="demo", return_url="http://testserver/zurueck/__REF__/",
+        order,
+        provider_id="demo",
+        return_url="http://testserver/zurueck/__REF__/",
         notify_url="http://testserver/notify/",
     )
     return payment, url
@@ -42,7 +44,9 @@ def start(order):
 
 def report(payment, state, amount=None):
     return ProviderResult(
-        payment_reference=str(payment.reference), state=state, provider_reference="tx-1",
+        payment_reference=str(payment.reference),
+        state=state,
+        provider_reference="tx-1",
         amount_cents=payment.amount_cents if amount is None else amount,
     )
 
@@ -179,6 +183,10 @@ def test_concurrent_duplicate_notifications_confirm_once(demo, product, demo_mod
     assert errors == []
     payment.refresh_from_db()
     assert payment.state == PaymentState.CONFIRMED
-    assert payment.events.filter(to_state=PaymentState.CONFIRMED).exclude(
-        from_state=PaymentState.CONFIRMED).count() == 1
+    assert (
+        payment.events.filter(to_state=PaymentState.CONFIRMED)
+        .exclude(from_state=PaymentState.CONFIRMED)
+        .count()
+        == 1
+    )
     assert payment.events.count() == 1 + 160
