@@ -14,10 +14,24 @@ fi
 stamp="$venv/.stadtkasse-installed"
 wanted=$(cat "$root/pyproject.toml" "$root/constraints.txt" | cksum)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "Installing the pinned dependencies ..."
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -c "$root/constraints.txt" -e "$root[test]" || exit 1
-    echo "$wanted" > "$stamp"
+    # A lock folder keeps ./serve and ./test, started together, from installing at once.
+    lock="$venv/.install-lock"
+    waited=0
+    while ! mkdir "$lock" 2>/dev/null; do
+        [ "$waited" -ge 600 ] && { echo "Another install holds $lock; remove it if stale."; exit 1; }
+        sleep 1
+        waited=$((waited + 1))
+    done
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+        echo "Installing the pinned dependencies ..."
+        if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            -c "$root/constraints.txt" -e "$root[test]"; then
+            rmdir "$lock"
+            exit 1
+        fi
+        echo "$wanted" > "$stamp"
+    fi
+    rmdir "$lock"
 fi
 
 PATH="$venv/bin:$PATH"

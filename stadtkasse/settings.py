@@ -183,3 +183,7 @@ LOGGING = {
 
 # Address of the demo e-payment platform page (dev tree), used only when DEMO is on.
 DEMO_EPAY_URL = os.environ.get("DEMO_EPAY_URL", "/dev/epay/pay/")
+
+# Serve uploaded product images from MEDIA_ROOT through Django. Right for the embedded
+# installation; behind a reverse proxy, let the proxy serve /media/ and set this to 0.
+SERVE_MEDIA = _env_bool("STADTKASSE_SERVE_MEDIA", True)

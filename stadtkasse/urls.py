@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve as serve_file
 
 from stadtkasse.core.views import healthz
 
@@ -15,3 +16,12 @@ urlpatterns = [
 
 if settings.DEMO:
     urlpatterns.insert(0, path("dev/epay/", include("stadtkasse_dev.epay.urls")))
+
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(
+        0,
+        re_path(
+            r"^media/(?P<path>.+)$", serve_file, {"document_root": settings.MEDIA_ROOT},
+            name="media",
+        ),
+    )

@@ -1,6 +1,7 @@
 """Tenants and organisation: municipality, operators, points of sale; Kassenzeichen numbers."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,9 +28,16 @@ class Municipality(models.Model):
         max_length=8,
         default="51",
         help_text=_("Digits that start every Kassenzeichen of this municipality."),
+        validators=[
+            RegexValidator(
+                r"^[0-9]*$", _("The Kassenzeichen prefix may contain only the digits 0 to 9.")
+            )
+        ],
     )
     kassenzeichen_width = models.PositiveSmallIntegerField(
-        _("digits of the running number"), default=8
+        _("digits of the running number"),
+        default=8,
+        validators=[MinValueValidator(4), MaxValueValidator(16)],
     )
     kassenzeichen_method = models.CharField(
         _("check digit method"),

@@ -1,7 +1,8 @@
 """Staff roles as Django groups with their permissions.
 
-The groups are created (and their permissions set) after every migration, so that a new
-installation has them and a changed role definition reaches existing ones.
+The groups are created after every migration and get the permissions of their role, so
+that a new installation has them and a role definition that grew reaches existing ones.
+Permissions an administrator added to a group in the admin are kept.
 """
 
 import logging
@@ -90,7 +91,7 @@ def group_name(role: str) -> str:
 
 
 def ensure_roles(**kwargs) -> None:
-    """Create the role groups and give each exactly its permissions."""
+    """Create the role groups and give each at least the permissions of its role."""
     for role, wanted in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=group_name(role))
         query = Q(pk__in=[])
@@ -98,7 +99,8 @@ def ensure_roles(**kwargs) -> None:
             app_label, codename = entry.split(".")
             query |= Q(content_type__app_label=app_label, codename=codename)
         permissions = list(Permission.objects.filter(query))
-        group.permissions.set(permissions)
+        # Add, never remove: permissions an administrator gave a role in the admin stay.
+        group.permissions.add(*permissions)
         if len(permissions) != len(set(wanted)):
             logger.debug(
                 "role %s: %d of %d permissions exist yet", role, len(permissions), len(set(wanted))

@@ -71,3 +71,17 @@ def test_next_kassenzeichen_skips_numbers_without_mod11_digit():
     assert value == "78"
     town.refresh_from_db()
     assert town.kassenzeichen_next == 8
+
+
+@pytest.mark.django_db
+def test_prefix_with_letters_rejected():
+    from django.core.exceptions import ValidationError
+
+    town = Municipality(slug="t", name="T", kassenzeichen_prefix="5A")
+
+    with pytest.raises(ValidationError) as raised:
+        town.full_clean()
+
+    assert raised.value.message_dict["kassenzeichen_prefix"] == [
+        "Das Präfix des Kassenzeichens darf nur die Ziffern 0 bis 9 enthalten."
+    ]
