@@ -1,5 +1,9 @@
 from django.urls import path
 
+from stadtkasse_dev.epay import views
+
 app_name = "demo_epay"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("pay/", views.pay, name="pay"),
+]

@@ -1,0 +1,1 @@
+"""Portal services: carts of browser sessions, checkout, payments, access, accounts, mail."""

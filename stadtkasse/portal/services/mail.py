@@ -1,0 +1,87 @@
+"""E-mails of the portal: the order confirmation with its receipt, and address checks."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from stadtkasse.core.models import AuditLogEntry
+from stadtkasse.core.services import audit
+from stadtkasse.orders.models import Order
+from stadtkasse.orders.services import vat_totals
+from stadtkasse.portal.services.access import order_token
+from stadtkasse.portal.services.accounts import VERIFICATION_DAYS, verification_token
+
+logger = logging.getLogger(__name__)
+
+CONFIRMATION_SENT = "order.confirmation_sent"
+
+
+def order_link(order: Order, base_url: str) -> str:
+    """Return the absolute, signed link to the order page, valid without logging in."""
+    path = reverse("portal:order", args=[order.code])
+    return f"{base_url.rstrip('/')}{path}?token={order_token(order)}"
+
+
+def send_order_confirmation_once(order: Order, *, base_url: str) -> bool:
+    """Send the confirmation of a paid order unless it went out before; return whether sent.
+
+    The order row is locked while the audit log is checked and written, so the return
+    of the citizen and the provider's notification, arriving together, send one e-mail.
+    NOTE: the e-mail is sent inside the transaction; if the commit fails after a
+    successful send, a later call sends it a second time.
+    """
+    if not order.email:
+        return False
+    try:
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if not locked.is_paid:
+                return False
+            already_sent = AuditLogEntry.objects.filter(
+                action=CONFIRMATION_SENT, object_type=locked._meta.label_lower,
+                object_id=str(locked.pk),
+            ).exists()
+            if already_sent:
+                return False
+            _send_confirmation(locked, base_url)
+            audit(CONFIRMATION_SENT, locked, municipality=locked.municipality)
+    except Exception:
+        # The payment is booked either way; the e-mail is tried again on the next event.
+        logger.exception("order confirmation e-mail failed: order=%s", order.code)
+        return False
+    logger.info("order confirmation e-mail sent: order=%s", order.code)
+    return True
+
+
+def _send_confirmation(order: Order, base_url: str) -> None:
+    from stadtkasse.orders.receipts import render_receipt_pdf
+
+    lines = list(order.lines.all())
+    with translation.override(order.locale or settings.LANGUAGE_CODE):
+        context = {
+            "order": order,
+            "lines": lines,
+            "vat_totals": vat_totals(lines),
+            "link": order_link(order, base_url),
+            "municipality": order.municipality,
+        }
+        subject = render_to_string("portal/mail/confirmation_subject.txt", context).strip()
+        body = render_to_string("portal/mail/confirmation.txt", context)
+    message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [order.email])
+    message.attach(f"Beleg-{order.code}.pdf", render_receipt_pdf(order), "application/pdf")
+    message.send()
+
+
+def send_verification_mail(user, *, base_url: str) -> None:
+    """Send the link that confirms a citizen's e-mail address."""
+    path = reverse("portal:verify_email", args=[verification_token(user)])
+    context = {"user": user, "link": f"{base_url.rstrip('/')}{path}", "days": VERIFICATION_DAYS}
+    subject = render_to_string("portal/mail/verification_subject.txt", context).strip()
+    body = render_to_string("portal/mail/verification.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    logger.info("verification e-mail sent: user=%s", user.pk)

@@ -1,0 +1,1 @@
+"""Views of the citizen portal; each module covers one step of the customer journey."""
