@@ -374,3 +374,28 @@ class TestBarcode:
         )
 
         assert response.status_code == 403
+
+
+def test_fee_with_application_data(login, office_counter, post_sale, product):
+    identity_card = product("personalausweis")
+    lines = [{"product": identity_card.pk, "variant": None, "quantity": 1,
+              "answers": {"geburtsdatum": "01.05.1990"}}]
+
+    response = post_sale(login("kasse.buergerbuero"), office_counter,
+                         cash_sale(lines, tendered=5000))
+
+    assert response.status_code == 201
+    line = Order.objects.get().lines.get()
+    assert line.description == "Personalausweis – 24 Jahre und älter"
+    assert line.total_cents == 4600
+    assert line.answers["geburtsdatum"]["value"] == "1990-05-01"
+
+
+def test_fee_without_its_application_data(login, office_counter, post_sale, product):
+    lines = [{"product": product("personalausweis").pk, "variant": None, "quantity": 1}]
+
+    error = error_of(post_sale(login("kasse.buergerbuero"), office_counter,
+                               cash_sale(lines, tendered=5000)))
+
+    assert error["code"] == "missing_answer"
+    assert nothing_stored()

@@ -305,7 +305,9 @@
         for (const choice of field.choices) input.append(new Option(choice, choice));
       } else {
         input = document.createElement("input");
-        input.type = field.kind === "date" || field.kind === "birth_date" ? "date" : "text";
+        input.type = "text";
+        // A typed TT.MM.JJJJ is faster at the counter than a date picker.
+        if (field.kind === "date" || field.kind === "birth_date") input.placeholder = texts.date_placeholder;
         if (field.kind === "number") input.inputMode = "numeric";
         input.autocomplete = "off";
       }
@@ -325,6 +327,16 @@
     box.querySelector("input, select")?.focus();
   }
 
+  // Parse TT.MM.JJJJ (or an ISO date); return a Date, or null for no real calendar day.
+  function parseDate(text) {
+    const german = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(text);
+    const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    const [y, m, d] = german ? [german[3], german[2], german[1]].map(Number) : iso ? [iso[1], iso[2], iso[3]].map(Number) : [];
+    if (!y) return null;
+    const date = new Date(y, m - 1, d);
+    return date.getFullYear() === y && date.getMonth() === m - 1 && date.getDate() === d ? date : null;
+  }
+
   function ageOn(birth, day) {
     let years = day.getFullYear() - birth.getFullYear();
     if (day.getMonth() < birth.getMonth() || (day.getMonth() === birth.getMonth() && day.getDate() < birth.getDate())) years--;
@@ -342,11 +354,12 @@
         if (field.required) return showFieldsError(fill(texts.required, { field: field.label }));
         continue;
       }
-      answers[field.key] = value;
-      if (field.kind === "birth_date") {
-        const [y, m, d] = value.split("-").map(Number);
-        age = ageOn(new Date(y, m - 1, d), new Date());
+      if (field.kind === "date" || field.kind === "birth_date") {
+        const date = parseDate(value);
+        if (!date) return showFieldsError(fill(texts.bad_date, { field: field.label }));
+        if (field.kind === "birth_date") age = ageOn(date, new Date());
       }
+      answers[field.key] = value;
     }
     let variant;
     if (product.age_priced && age !== null) {

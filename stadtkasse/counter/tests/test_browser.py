@@ -1,0 +1,144 @@
+"""The till in a real browser: the pool cashier sells two adult day tickets for cash."""
+
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from stadtkasse.orders.models import Order, OrderState
+
+pytestmark = pytest.mark.browser
+
+# Set STADTKASSE_SCREENSHOTS to a folder to keep screenshots of each step for a look.
+SHOTS = os.environ.get("STADTKASSE_SCREENSHOTS", "")
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=False)
+
+
+@pytest.fixture
+def sign_in(page, demo):
+    def signed_in(username: str) -> None:
+        page.set_viewport_size({"width": 1366, "height": 860})
+        page.goto("/kasse/anmelden/")
+        page.get_by_label("Benutzername").fill(username)
+        page.get_by_label("Passwort").fill("musterstadt")
+        shot(page, "01-login")
+        page.get_by_role("button", name="Anmelden").click()
+
+    return signed_in
+
+
+def test_pool_cashier_sells_two_day_tickets_for_cash(page, sign_in, pool_till, product):
+    adult = product("tageskarte").variants.get(name="Erwachsene")
+
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+    ticket_button = page.locator(f'button.product[data-variant="{adult.pk}"]')
+    ticket_button.click()
+    ticket_button.click()
+
+    line = page.locator("#lines .line")
+    assert line.count() == 1
+    assert line.locator(".qty-input").input_value() == "2"
+    assert page.locator("#total").text_content() == "8,00\u00a0€"
+    shot(page, "02-sale")
+
+    page.get_by_role("button", name="Bar", exact=True).click()
+    page.get_by_label("Gegeben (in Euro)").fill("10")
+    assert page.locator("#cash-change").text_content() == "2,00\u00a0€"
+    shot(page, "03-cash")
+    page.get_by_role("button", name="Bar kassieren").click()
+
+    done = page.locator("#done-dialog")
+    done.wait_for(state="visible")
+    assert page.locator("#done-change").text_content() == "2,00\u00a0€"
+    shot(page, "04-done")
+
+    order = Order.objects.get()
+    assert order.state == OrderState.PAID
+    assert order.channel == "counter"
+    assert order.point_of_sale_id == pool_till.pk
+    assert order.total_cents == 800
+    assert page.locator("#done-code").text_content() == order.code
+    assert page.locator("#done-kassenzeichen").text_content() == order.kassenzeichen_display
+
+    page.get_by_role("link", name="Beleg anzeigen").click()
+    page.wait_for_url(f"**/kasse/beleg/{order.code}/")
+    assert order.kassenzeichen_display in page.content()
+    shot(page, "05-receipt")
+
+
+def test_scanned_pool_code_at_the_office_is_refused(page, sign_in, office_counter):
+    sign_in("kasse.buergerbuero")
+    page.wait_for_url(f"**/kasse/{office_counter.pk}/")
+
+    page.get_by_label("Barcode oder Artikelnummer").fill("2001")
+    page.keyboard.press("Enter")
+
+    notice = page.locator("#notice")
+    notice.wait_for(state="visible")
+    assert notice.text_content() == (
+        "„Tageskarte Hallenbad“ wird hier nicht verkauft. "
+        "Bitte wählen Sie eine Leistung, die hier angeboten wird."
+    )
+    assert page.locator("#lines .line").count() == 0
+    shot(page, "06-office-refused")
+
+    page.get_by_label("Barcode oder Artikelnummer").fill("1101")
+    page.keyboard.press("Enter")
+    page.get_by_label("Barcode oder Artikelnummer").fill("1007")
+    page.keyboard.press("Enter")
+    assert page.locator("#lines .line").count() == 2
+    assert page.locator("#total").text_content() == "11,00\u00a0€"
+    shot(page, "07-office-sale")
+
+    page.get_by_role("button", name="Karte", exact=True).click()
+    shot(page, "08-card")
+    page.get_by_role(
+        "button", name="Karte (externes Terminal): Zahlung am Terminal erfolgreich"
+    ).click()
+    page.locator("#done-dialog").wait_for(state="visible")
+    assert page.locator("#done-card-line").is_visible()
+    assert not page.locator("#done-change-line").is_visible()
+    shot(page, "09-card-done")
+    order = Order.objects.get()
+    assert (order.point_of_sale_id, order.total_cents) == (office_counter.pk, 1100)
+    assert order.payments.get().method == "card_external"
+
+    page.get_by_role("button", name="Neuer Verkauf").click()
+    expect(page.locator("#lines .line")).to_have_count(0)
+    expect(page.locator("#total")).to_have_text("0,00\u00a0€")
+
+
+def test_age_priced_fee_asks_for_the_birth_date(page, sign_in, office_counter):
+    sign_in("kasse.buergerbuero")
+    page.wait_for_url(f"**/kasse/{office_counter.pk}/")
+
+    page.locator("button.product", has_text="Personalausweis").first.click()
+    dialog = page.locator("#fields-dialog")
+    dialog.wait_for(state="visible")
+    dialog.get_by_role("button", name="Zum Verkauf hinzufügen").click()
+    assert dialog.locator("#fields-error").text_content() == (
+        "Bitte füllen Sie „Geburtsdatum der antragstellenden Person“ aus."
+    )
+    dialog.get_by_label("Geburtsdatum der antragstellenden Person").fill("1.5.1990")
+    shot(page, "10-fields")
+    dialog.get_by_role("button", name="Zum Verkauf hinzufügen").click()
+
+    line = page.locator("#lines .line")
+    assert line.locator(".line-name").text_content() == "Personalausweis – 24 Jahre und älter"
+    assert "1.5.1990" in line.locator(".line-details").text_content()
+    assert page.locator("#total").text_content() == "46,00\u00a0€"
+
+    page.get_by_role("button", name="Bar", exact=True).click()
+    page.get_by_role("button", name="50\u00a0€", exact=True).click()
+    page.get_by_role("button", name="Bar kassieren").click()
+    page.locator("#done-dialog").wait_for(state="visible")
+
+    order_line = Order.objects.get().lines.get()
+    assert order_line.total_cents == 4600
+    assert order_line.answers["geburtsdatum"]["value"] == "1990-05-01"
+    assert page.locator("#done-change").text_content() == "4,00\u00a0€"
