@@ -106,7 +106,7 @@ def role_group_names() -> set[str]:
 
 
 class StaffUserChangeForm(UserChangeForm):
-    """The user form; an account with a role must have staff status to use the back office."""
+    """User form that rejects a role for an account without staff status."""
 
     def clean(self):
         cleaned = super().clean()
@@ -152,7 +152,7 @@ class StaffUserAdmin(UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            # Only a superuser may hand out superuser status or single permissions; the
-            # others grant rights through roles.
+            # Only a superuser may grant superuser status or single permissions. Other
+            # administrators grant rights through roles.
             readonly += ["is_superuser", "user_permissions"]
         return readonly

@@ -54,6 +54,8 @@ ROLE_PERMISSIONS = {
         "payments.refund_payment",
         *(f"orders.{p}" for p in _VIEW_ORDERS[:2]),
         *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
+        # The treasury clears payments that need clarification and traces their history.
+        "core.view_auditlogentry",
     ],
     CATALOG_MANAGER: [
         *(f"catalog.{p}" for p in _CATALOG),

@@ -1,0 +1,383 @@
+"""The ledger as staff read it: filtered orders of every channel, their totals, the CSV export.
+
+Dates in filters are calendar days in Europe/Berlin, while the database stores UTC. A day runs from
+local midnight to the next local midnight, so the days of the DST switch have 23 and 25
+hours and no order falls between two days or onto two days.
+
+Totals are computed by the database (``SUM`` with ``GROUP BY``), so the page needs the same
+number of queries for five orders as for five hundred thousand.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+
+from stadtkasse.catalog.models import VatTreatment
+from stadtkasse.core import kassenzeichen as kz
+from stadtkasse.core.channels import Channel
+from stadtkasse.core.models import Municipality
+from stadtkasse.orders.models import Order, OrderLine, OrderState
+from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+# The state filter value that selects orders in every state.
+ALL_STATES = "all"
+# Sales are paid orders, so the ledger shows them unless the user picks another state.
+DEFAULT_STATE = OrderState.PAID.value
+
+# Orders per batch of the CSV export: one query for their lines and one for their payments.
+# Stays below SQLite's limit of 999 parameters per statement in older versions.
+EXPORT_BATCH_SIZE = 500
+
+# Characters that make Excel or LibreOffice read a cell as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """Selection of the orders of one municipality; an empty value selects everything."""
+
+    municipality: Municipality
+    date_from: date | None = None
+    date_to: date | None = None
+    channel: str = ""
+    operator_id: int | None = None
+    point_of_sale_id: int | None = None
+    state: str = DEFAULT_STATE
+
+
+@dataclass
+class VatRow:
+    vat_treatment: str
+    vat_rate: int
+    gross_cents: int
+    vat_cents: int
+
+    @property
+    def net_cents(self) -> int:
+        return self.gross_cents - self.vat_cents
+
+    @property
+    def label(self) -> str:
+        return str(VatTreatment(self.vat_treatment).label)
+
+
+@dataclass
+class PaymentRow:
+    method: str
+    count: int
+    amount_cents: int
+    needing_clarification: int
+
+    @property
+    def label(self) -> str:
+        return str(PaymentMethod(self.method).label)
+
+
+@dataclass
+class LedgerTotals:
+    """Totals of a filtered ledger: orders, sales per VAT treatment, money per payment method."""
+
+    order_count: int
+    order_total_cents: int
+    vat_rows: list[VatRow] = field(default_factory=list)
+    payment_rows: list[PaymentRow] = field(default_factory=list)
+
+    @property
+    def gross_cents(self) -> int:
+        return sum(row.gross_cents for row in self.vat_rows)
+
+    @property
+    def vat_cents(self) -> int:
+        return sum(row.vat_cents for row in self.vat_rows)
+
+    @property
+    def net_cents(self) -> int:
+        return self.gross_cents - self.vat_cents
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(row.amount_cents for row in self.payment_rows)
+
+
+def day_start(day: date) -> datetime:
+    """Return local midnight of a Berlin calendar day as an aware datetime."""
+    # Midnight exists on every day in Europe/Berlin: the clocks change at 02:00 and 03:00.
+    return datetime.combine(day, time.min, tzinfo=BERLIN)
+
+
+def filter_orders(ledger_filter: LedgerFilter) -> QuerySet[Order]:
+    """Return the orders the filter selects, newest first."""
+    orders = Order.objects.filter(municipality=ledger_filter.municipality)
+    if ledger_filter.date_from is not None:
+        orders = orders.filter(created_at__gte=day_start(ledger_filter.date_from))
+    if ledger_filter.date_to is not None:
+        orders = orders.filter(created_at__lt=day_start(ledger_filter.date_to + timedelta(days=1)))
+    if ledger_filter.channel:
+        orders = orders.filter(channel=ledger_filter.channel)
+    if ledger_filter.operator_id is not None:
+        lines_of_operator = OrderLine.objects.filter(
+            order_id=OuterRef("pk"), operator_id=ledger_filter.operator_id
+        )
+        orders = orders.filter(Exists(lines_of_operator))
+    if ledger_filter.point_of_sale_id is not None:
+        orders = orders.filter(point_of_sale_id=ledger_filter.point_of_sale_id)
+    if ledger_filter.state and ledger_filter.state != ALL_STATES:
+        orders = orders.filter(state=ledger_filter.state)
+    return orders.order_by("-created_at", "-pk")
+
+
+def filter_lines(ledger_filter: LedgerFilter) -> QuerySet[OrderLine]:
+    """Return the lines of the selected orders, only those of the operator where one is set.
+
+    An order of the portal may hold lines of several operators. Sales of one operator are
+    the lines of that operator, so totals per VAT treatment and the export leave the
+    others out.
+    """
+    lines = OrderLine.objects.filter(order__in=filter_orders(ledger_filter).values("pk"))
+    if ledger_filter.operator_id is not None:
+        lines = lines.filter(operator_id=ledger_filter.operator_id)
+    return lines
+
+
+def compute_totals(ledger_filter: LedgerFilter) -> LedgerTotals:
+    """Sum the selected orders in three aggregate queries."""
+    orders = filter_orders(ledger_filter).order_by()
+    summary = orders.aggregate(count=Count("pk"), total=Sum("total_cents"))
+
+    vat_rows = [
+        VatRow(row["vat_treatment"], row["vat_rate"], row["gross"], row["vat"])
+        for row in filter_lines(ledger_filter)
+        .order_by()
+        .values("vat_treatment", "vat_rate")
+        .annotate(gross=Sum("total_cents"), vat=Sum("vat_cents"))
+    ]
+    vat_rows.sort(key=lambda row: (-row.vat_rate, row.vat_treatment))
+
+    payment_rows = [
+        PaymentRow(row["method"], row["count"], row["amount"], row["clarify"])
+        for row in Payment.objects.filter(
+            order__in=orders.values("pk"), state=PaymentState.CONFIRMED
+        )
+        .order_by()
+        .values("method")
+        .annotate(
+            count=Count("pk"),
+            amount=Sum("amount_cents"),
+            clarify=Count("pk", filter=Q(needs_clarification=True)),
+        )
+    ]
+    payment_rows.sort(key=lambda row: row.method)
+
+    return LedgerTotals(
+        order_count=summary["count"],
+        order_total_cents=summary["total"] or 0,
+        vat_rows=vat_rows,
+        payment_rows=payment_rows,
+    )
+
+
+def confirmed_payments() -> Prefetch:
+    """Prefetch the confirmed payments of orders into ``order.confirmed_payments``."""
+    return Prefetch(
+        "payments",
+        queryset=Payment.objects.filter(state=PaymentState.CONFIRMED).order_by("created_at", "pk"),
+        to_attr="confirmed_payments",
+    )
+
+
+def ledger_page_orders(ledger_filter: LedgerFilter) -> QuerySet[Order]:
+    """Return the selected orders with what a ledger row shows, in a fixed number of queries."""
+    return (
+        filter_orders(ledger_filter)
+        .select_related("point_of_sale__operator")
+        .prefetch_related(confirmed_payments())
+    )
+
+
+def point_of_sale_label(order: Order) -> str:
+    """Name the point of sale of an order; orders without one came through the portal or API."""
+    if order.point_of_sale is not None:
+        return str(order.point_of_sale)
+    if order.channel == Channel.PORTAL:
+        return str(Channel.PORTAL.label)
+    return order.get_channel_display()
+
+
+def payment_method_labels(payments: Iterable[Payment]) -> str:
+    """Join the distinct method names of payments in the order they were made."""
+    labels: list[str] = []
+    for payment in payments:
+        label = str(payment.get_method_display())
+        if label not in labels:
+            labels.append(label)
+    return ", ".join(labels)
+
+
+def load_order(municipality: Municipality, code: str) -> Order | None:
+    """Return an order of a municipality with lines, payments and payment events."""
+    return (
+        Order.objects.filter(municipality=municipality, code=code)
+        .select_related("point_of_sale__operator", "cashier", "customer")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("operator")),
+            Prefetch(
+                "payments",
+                queryset=Payment.objects.order_by("created_at", "pk").prefetch_related("events"),
+            ),
+        )
+        .first()
+    )
+
+
+# CSV export -------------------------------------------------------------------------------
+
+# A context keeps the column names apart from equal msgids of other apps, whose
+# translations would otherwise win because those apps come first in INSTALLED_APPS.
+EXPORT_COLUMNS = [
+    pgettext_lazy("ledger export", "Order code"),
+    pgettext_lazy("ledger export", "Kassenzeichen"),
+    pgettext_lazy("ledger export", "Date and time (Europe/Berlin)"),
+    pgettext_lazy("ledger export", "Channel"),
+    pgettext_lazy("ledger export", "Point of sale"),
+    pgettext_lazy("ledger export", "Operator"),
+    pgettext_lazy("ledger export", "State"),
+    pgettext_lazy("ledger export", "Description"),
+    pgettext_lazy("ledger export", "Quantity"),
+    pgettext_lazy("ledger export", "Unit price (EUR)"),
+    pgettext_lazy("ledger export", "Line total, gross (EUR)"),
+    pgettext_lazy("ledger export", "Tax treatment"),
+    pgettext_lazy("ledger export", "VAT rate (%)"),
+    pgettext_lazy("ledger export", "VAT (EUR)"),
+    pgettext_lazy("ledger export", "Net (EUR)"),
+    pgettext_lazy("ledger export", "Sachkonto"),
+    pgettext_lazy("ledger export", "Produkt (Haushalt)"),
+    pgettext_lazy("ledger export", "Kostenstelle"),
+    pgettext_lazy("ledger export", "Payment methods"),
+]
+
+
+def decimal_comma(cents: int) -> str:
+    """Format cents as euros with a decimal comma and no thousands separator.
+
+    ``-123456`` becomes ``-1234,56``.
+    """
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{sign}{euros},{rest:02d}"
+
+
+def percent(basis_points: int) -> str:
+    """Format a rate in basis points as a percentage: 1900 becomes ``19``, 550 ``5,5``."""
+    whole, rest = divmod(basis_points, 100)
+    if rest == 0:
+        return str(whole)
+    return f"{whole},{rest:02d}".rstrip("0")
+
+
+def guard_formula(text: str) -> str:
+    """Prefix a text cell with an apostrophe where a spreadsheet would run it as a formula."""
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def local_time(moment: datetime) -> str:
+    return timezone.localtime(moment, BERLIN).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def _batched(values: Iterator[int], size: int) -> Iterator[list[int]]:
+    while batch := list(islice(values, size)):
+        yield batch
+
+
+def export_rows(ledger_filter: LedgerFilter) -> Iterator[list[str]]:
+    """Yield one row per order line of the selected orders, oldest order first.
+
+    Orders are read in batches of EXPORT_BATCH_SIZE, so memory stays flat for any number of
+    orders and each batch costs two queries (lines, payments).
+    """
+    order_ids = (
+        filter_orders(ledger_filter)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=EXPORT_BATCH_SIZE)
+    )
+    for batch in _batched(order_ids, EXPORT_BATCH_SIZE):
+        methods: dict[int, list[Payment]] = {}
+        for payment in Payment.objects.filter(
+            order_id__in=batch, state=PaymentState.CONFIRMED
+        ).order_by("created_at", "pk"):
+            methods.setdefault(payment.order_id, []).append(payment)
+
+        lines = (
+            OrderLine.objects.filter(order_id__in=batch)
+            .select_related("order__point_of_sale__operator", "operator")
+            .order_by("order__created_at", "order_id", "pk")
+        )
+        if ledger_filter.operator_id is not None:
+            lines = lines.filter(operator_id=ledger_filter.operator_id)
+        for line in lines:
+            yield _line_row(line, payment_method_labels(methods.get(line.order_id, [])))
+
+
+def _line_row(line: OrderLine, methods: str) -> list[str]:
+    order = line.order
+    text = guard_formula
+    return [
+        text(order.code),
+        text(kz.display(order.kassenzeichen)),
+        local_time(order.created_at),
+        text(str(order.get_channel_display())),
+        text(point_of_sale_label(order)),
+        text(line.operator.name),
+        text(str(order.get_state_display())),
+        text(line.description),
+        str(line.quantity),
+        decimal_comma(line.unit_price_cents),
+        decimal_comma(line.total_cents),
+        text(str(line.get_vat_treatment_display())),
+        percent(line.vat_rate),
+        decimal_comma(line.vat_cents),
+        decimal_comma(line.total_cents - line.vat_cents),
+        text(line.ledger_account),
+        text(line.budget_product),
+        text(line.cost_center),
+        text(methods),
+    ]
+
+
+class _LineBuffer:
+    """A file-like object whose ``write`` returns the text, for csv.writer in a generator."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def export_csv(ledger_filter: LedgerFilter) -> Iterator[str]:
+    """Yield the export as CSV text for German Excel: BOM, semicolons, decimal commas.
+
+    The first chunk is the byte order mark with the header, so Excel reads UTF-8.
+    """
+    writer = csv.writer(_LineBuffer(), delimiter=";", lineterminator="\r\n")
+    yield "\ufeff" + writer.writerow([str(column) for column in EXPORT_COLUMNS])
+    for row in export_rows(ledger_filter):
+        yield writer.writerow(row)
+
+
+def export_filename(ledger_filter: LedgerFilter) -> str:
+    """Name the export file after the municipality and the date range."""
+    parts = ["journal", ledger_filter.municipality.slug]
+    if ledger_filter.date_from:
+        parts.append(ledger_filter.date_from.isoformat())
+    if ledger_filter.date_to:
+        parts.append(ledger_filter.date_to.isoformat())
+    return "_".join(parts) + ".csv"
