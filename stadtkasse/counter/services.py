@@ -20,10 +20,19 @@ logger = logging.getLogger(__name__)
 
 
 def may_sell(user, point_of_sale: PointOfSale) -> bool:
-    """Tell whether a staff user may sell at a point of sale."""
+    """Tell whether a staff user may sell at a point of sale.
+
+    The answer is kept on the user object, which lives for one request, so that the view
+    and the sale service ask the database once.
+    """
     if not user.is_authenticated or not user.has_perm("orders.sell_at_counter"):
         return False
-    return user.is_superuser or point_of_sale.cashiers.filter(pk=user.pk).exists()
+    if user.is_superuser:
+        return True
+    known = user.__dict__.setdefault("_stadtkasse_may_sell", {})
+    if point_of_sale.pk not in known:
+        known[point_of_sale.pk] = point_of_sale.cashiers.filter(pk=user.pk).exists()
+    return known[point_of_sale.pk]
 
 
 def counter_points_of_sale(user) -> QuerySet[PointOfSale]:
@@ -98,6 +107,24 @@ def sell(
 
     A repeated ``submit_token`` (double tap, reload) returns the sale stored the first time.
     """
+    order, _created = sell_once(
+        point_of_sale, cashier, requests, method=method, tendered_cents=tendered_cents,
+        email=email, submit_token=submit_token,
+    )
+    return order
+
+
+def sell_once(
+    point_of_sale: PointOfSale,
+    cashier,
+    requests: list[LineRequest],
+    *,
+    method: str,
+    tendered_cents: int | None = None,
+    email: str = "",
+    submit_token: str | None = None,
+) -> tuple[Order, bool]:
+    """Sell like ``sell``; also tell whether this call made the sale (False for a repeat)."""
     if not may_sell(cashier, point_of_sale):
         raise SaleError("not_cashier", point_of_sale=point_of_sale)
     if method not in (PaymentMethod.CASH, PaymentMethod.CARD_EXTERNAL):
@@ -105,7 +132,7 @@ def sell(
     if submit_token:
         existing = Order.objects.filter(submit_token=submit_token).first()
         if existing is not None:
-            return existing
+            return existing, False
 
     lines = price_lines(
         point_of_sale.municipality,
@@ -129,9 +156,10 @@ def sell(
             submit_token=submit_token,
         )
         if order.state == OrderState.PAID:
-            return order
+            # Another request with the same token stored and paid it in the meantime.
+            return order, False
         if method == PaymentMethod.CASH:
             record_cash_payment(order, tendered_cents=tendered_cents, cashier=cashier)
         else:
             record_external_card_payment(order, cashier=cashier)
-    return order
+    return order, True

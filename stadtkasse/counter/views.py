@@ -28,7 +28,7 @@ from stadtkasse.counter.services import (
     counter_points_of_sale,
     find_by_barcode,
     may_sell,
-    sell,
+    sell_once,
     sellable_products,
     till_token,
 )
@@ -224,20 +224,16 @@ def sale(request: HttpRequest, point_of_sale: PointOfSale) -> JsonResponse:
         logger.info("counter sale refused: pos=%s %s", point_of_sale.pk, error)
         return _error_json(error)
 
-    token = till_token(point_of_sale, request.user, sale_request.token)
-    existing = Order.objects.filter(submit_token=token).first()
-    if existing is not None:
-        return JsonResponse(_sale_result(existing), status=200)
-
     try:
-        order = sell(
+        order, created = sell_once(
             point_of_sale, request.user, sale_request.lines, method=sale_request.method,
-            tendered_cents=sale_request.tendered_cents, submit_token=token,
+            tendered_cents=sale_request.tendered_cents,
+            submit_token=till_token(point_of_sale, request.user, sale_request.token),
         )
     except SaleError as error:
         logger.info("counter sale refused: pos=%s %s", point_of_sale.pk, error.log_message)
         return _error_json(error)
-    return JsonResponse(_sale_result(order), status=201)
+    return JsonResponse(_sale_result(order), status=201 if created else 200)
 
 
 def _sale_result(order: Order) -> dict:
