@@ -1,4 +1,4 @@
-"""Who may see a portal order: its browser session, its citizen, or a signed link."""
+"""Access rules for portal orders: the browser session, the citizen account, or a signed link."""
 
 from django.core import signing
 from django.db.models import Q, QuerySet
@@ -42,7 +42,7 @@ def is_email_verified(user) -> bool:
 
 
 def citizen_orders(user) -> QuerySet:
-    """All orders of a citizen on every channel: of the account, and of its verified e-mail."""
+    """Return the orders of a citizen on every channel: of the account and of its verified e-mail."""
     condition = Q(customer=user)
     if user.email and is_email_verified(user):
         condition |= Q(email__iexact=user.email)

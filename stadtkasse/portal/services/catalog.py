@@ -1,4 +1,4 @@
-"""What the portal shows of the catalog: only products sold online."""
+"""Catalog queries of the portal, limited to products sold online."""
 
 import unicodedata
 
@@ -8,7 +8,7 @@ from stadtkasse.catalog.models import Category, FieldKind, Product, Variant
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import Municipality
 
-# Longest search text looked at; the rest is ignored.
+# Maximum length of a search text; longer input is cut.
 MAX_QUERY_LENGTH = 100
 
 

@@ -40,7 +40,7 @@ def test_paid_return_marks_order_paid_and_mails_once(shop, product, mailoutbox):
     assert mail.to == ["gast@example.de"]
     assert order.code in mail.subject
     assert order.kassenzeichen_display in mail.body
-    assert "Enthaltene MwSt. 7\u00a0% auf 8,00\u00a0€: 0,52\u00a0€" in mail.body
+    assert "7 % USt.: netto 7,48\u00a0€, USt. 0,52\u00a0€, brutto 8,00\u00a0€" in mail.body
     assert f"http://testserver/bestellung/{order.code}/?token=" in mail.body
     assert mail.attachments[0][0] == f"Beleg-{order.code}.pdf"
     assert mail.attachments[0][1].startswith(b"%PDF")
