@@ -42,7 +42,7 @@ def is_email_verified(user) -> bool:
 
 
 def citizen_orders(user) -> QuerySet:
-    """Return the orders of a citizen on every channel: of the account and of its verified e-mail."""
+    """Return the orders of a citizen on every channel: of the account and its verified e-mail."""
     condition = Q(customer=user)
     if user.email and is_email_verified(user):
         condition |= Q(email__iexact=user.email)
