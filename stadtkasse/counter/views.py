@@ -172,7 +172,6 @@ def _till_texts() -> dict[str, str]:
         "date_placeholder": _("DD.MM.YYYY"),
         "bad_date": _("Please enter “%(field)s” as a date, for example 31.12.1990."),
         "no_band": _("No price of “%(name)s” applies at this age. Please check the date."),
-        "scanned": _("Added: %(name)s"),
         "confirm_clear": _("Remove all items of this sale?"),
     }
 
