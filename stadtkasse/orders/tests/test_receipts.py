@@ -142,3 +142,22 @@ def test_characters_outside_winansi_do_not_break_the_pdf(pool_sale):
     text = page_text(render_receipt_pdf(pool_sale, compress=False))
 
     assert "Tageskarte - Spezial Lódz" in text
+
+
+def test_unpaid_portal_order_is_no_receipt(demo, product):
+    from stadtkasse.orders.pricing import price_lines
+    from stadtkasse.orders.services import create_order
+
+    certificate = product("meldebescheinigung")
+    lines = price_lines(demo, [LineRequest(certificate.pk, None, 1)], channel="portal")
+    order = create_order(demo, lines, channel="portal", email="a@example.org",
+                         state="pending_payment")
+
+    context = receipt_context(order)
+    text = page_text(render_receipt_pdf(order, compress=False))
+
+    assert context["title"] == "Bestellübersicht"
+    assert context["payments"] == []
+    assert context["point_of_sale"] == ""
+    assert "Online-Portal" in text
+    assert "Diese Bestellung ist noch nicht bezahlt. Dies ist keine Zahlungsquittung." in text
