@@ -1,0 +1,109 @@
+"""CPU time used during a load run: by gunicorn, by PostgreSQL, by the load generator.
+
+On a machine where the server, the database and the client share the same cores, these
+numbers show who used the CPU and how close the machine was to saturation. They come
+from /proc (Linux only).
+"""
+
+import logging
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_stats() -> list[tuple[int, int, str, float]]:
+    """Return pid, parent pid, command name and CPU seconds of every process."""
+    stats = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        # Fields after the name start at "state" (field 3); utime and stime are 14 and 15.
+        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        stats.append((int(entry.name), int(fields[1]), name, seconds))
+    return stats
+
+
+def _machine_busy_idle() -> tuple[float, float]:
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    return (sum(values[:8]) - idle) / CLOCK_TICKS, idle / CLOCK_TICKS
+
+
+@dataclass
+class CpuSnapshot:
+    server: float
+    postgres: float
+    client: float
+    machine_busy: float
+    machine_idle: float
+
+
+def snapshot(server_pid: int | None) -> CpuSnapshot:
+    """Take the CPU seconds used so far by the server's processes, PostgreSQL and the client.
+
+    The server's processes are the gunicorn arbiter and its children. PostgreSQL counts
+    every process named postgres, so other databases' work on this machine shows too.
+    The client is every finished child process of this program (the load generator).
+    """
+    stats = _process_stats()
+    server = sum(s for pid, ppid, _n, s in stats if server_pid in (pid, ppid))
+    postgres = sum(s for _pid, _ppid, name, s in stats if name == "postgres")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy, idle = _machine_busy_idle()
+    return CpuSnapshot(server, postgres, children.ru_utime + children.ru_stime, busy, idle)
+
+
+def usage(before: CpuSnapshot, after: CpuSnapshot, iterations: int) -> dict:
+    """Describe the CPU used between two snapshots, in total and per iteration (ms)."""
+
+    def per(seconds: float) -> float | None:
+        return round(seconds / iterations * 1000, 2) if iterations else None
+
+    busy = after.machine_busy - before.machine_busy
+    idle = after.machine_idle - before.machine_idle
+    server = after.server - before.server
+    postgres = after.postgres - before.postgres
+    client = after.client - before.client
+    return {
+        "machine_busy_percent": round(100 * busy / (busy + idle), 1) if busy + idle else None,
+        "server_cpu_ms_per_iteration": per(server),
+        "postgres_cpu_ms_per_iteration": per(postgres),
+        "client_cpu_ms_per_iteration": per(client),
+        "other_cpu_ms_per_iteration": per(busy - server - postgres - client),
+    }
+
+
+def busy_percent(seconds: float = 2.0) -> float:
+    """Measure how busy all CPUs of the machine are over a short interval, in percent."""
+    busy_before, idle_before = _machine_busy_idle()
+    time.sleep(seconds)
+    busy_after, idle_after = _machine_busy_idle()
+    busy, idle = busy_after - busy_before, idle_after - idle_before
+    return 100 * busy / (busy + idle) if busy + idle else 0.0
+
+
+def wait_until_quiet(threshold: float, timeout: float) -> dict:
+    """Wait until the machine is less busy than ``threshold`` percent, at most ``timeout`` s.
+
+    Other programs on the machine take CPU from the server and the client, so a load run
+    starts only when the machine is nearly idle. Returns how busy it was when the run
+    started and whether the wait timed out.
+    """
+    deadline = time.monotonic() + timeout
+    busy = busy_percent()
+    while busy >= threshold and time.monotonic() < deadline:
+        logger.info("machine %.0f %% busy, waiting for less than %.0f %%", busy, threshold)
+        busy = busy_percent(5.0)
+    return {"busy_percent_at_start": round(busy, 1), "quiet": busy < threshold}
