@@ -375,7 +375,9 @@ def export_csv(ledger_filter: LedgerFilter) -> Iterator[str]:
 
 def export_filename(ledger_filter: LedgerFilter) -> str:
     """Name the export file after the municipality and the date range."""
-    parts = ["journal", ledger_filter.municipality.slug]
+    parts = ["journal"]
+    if ledger_filter.municipality is not None:
+        parts.append(ledger_filter.municipality.slug)
     if ledger_filter.date_from:
         parts.append(ledger_filter.date_from.isoformat())
     if ledger_filter.date_to:

@@ -47,14 +47,14 @@ def areas_for(user) -> list[Area]:
         areas.append(
             Area(
                 _("Bank statements"),
-                _("Match incoming transfers by Kassenzeichen (planned)."),
+                _("Match incoming transfers by Kassenzeichen."),
             )
         )
     if user.has_perm("orders.view_ledger"):
         areas.append(
             Area(
                 _("Daily closings"),
-                _("Close the day and read Z reports (planned)."),
+                _("Close the day and read Z reports."),
             )
         )
     return areas

@@ -1,5 +1,7 @@
 """Back office pages: start, login, ledger, order detail and the CSV export."""
 
+import logging
+
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,6 +15,8 @@ from stadtkasse.backoffice.access import staff_required
 from stadtkasse.backoffice.forms import LedgerFilterForm, StaffAuthenticationForm
 from stadtkasse.backoffice.navigation import areas_for, role_names
 from stadtkasse.orders.services import vat_totals
+
+logger = logging.getLogger(__name__)
 
 ORDERS_PER_PAGE = 50
 
@@ -112,6 +116,16 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         # The ledger page shows what is wrong with the filter.
         return redirect(f"{reverse('backoffice:ledger')}?{request.GET.urlencode()}")
     ledger_filter = form.ledger_filter()
+    logger.info(
+        "ledger export started: user=%s from=%s to=%s channel=%s operator=%s pos=%s state=%s",
+        request.user.pk,
+        ledger_filter.date_from,
+        ledger_filter.date_to,
+        ledger_filter.channel or "-",
+        ledger_filter.operator_id,
+        ledger_filter.point_of_sale_id,
+        ledger_filter.state,
+    )
     response = StreamingHttpResponse(
         ledger.export_csv(ledger_filter), content_type="text/csv; charset=utf-8"
     )
