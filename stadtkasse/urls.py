@@ -21,7 +21,9 @@ if settings.SERVE_MEDIA:
     urlpatterns.insert(
         0,
         re_path(
-            r"^media/(?P<path>.+)$", serve_file, {"document_root": settings.MEDIA_ROOT},
+            r"^media/(?P<path>.+)$",
+            serve_file,
+            {"document_root": settings.MEDIA_ROOT},
             name="media",
         ),
     )

@@ -9,7 +9,7 @@ import logging
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +21,11 @@ ADMINISTRATOR = "administrator"
 
 # Group names are German, as staff see them in the back office.
 ROLE_NAMES = {
-    CASHIER: _("Cashier"),
-    SUPERVISOR: _("Supervisor"),
-    TREASURY: _("Treasury"),
-    CATALOG_MANAGER: _("Catalog manager"),
-    ADMINISTRATOR: _("Administrator"),
+    CASHIER: pgettext_lazy("role", "Cashier"),
+    SUPERVISOR: pgettext_lazy("role", "Supervisor"),
+    TREASURY: pgettext_lazy("role", "Treasury"),
+    CATALOG_MANAGER: pgettext_lazy("role", "Catalog manager"),
+    ADMINISTRATOR: pgettext_lazy("role", "Administrator"),
 }
 
 _CATALOG = [

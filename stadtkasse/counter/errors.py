@@ -9,9 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 MESSAGES = {
-    "invalid_json": _(
-        "The sale could not be read. Please reload the page and try again."
-    ),
+    "invalid_json": _("The sale could not be read. Please reload the page and try again."),
     "missing_field": _(
         "The sale request lacks the field “%(field)s”. Please reload the page and try again."
     ),
@@ -20,8 +18,7 @@ MESSAGES = {
         "Please reload the page and try again."
     ),
     "invalid_token": _(
-        "The sale request has no valid identifier (token). Please reload the page and try "
-        "again."
+        "The sale request has no valid identifier (token). Please reload the page and try again."
     ),
     "unknown_barcode": _(
         "No product has the code “%(code)s”. Please check the code or choose the product "

@@ -86,10 +86,14 @@ def parse_sale_request(body: bytes) -> SaleRequest:
         answers = raw.get("answers") or {}
         if not isinstance(answers, dict):
             raise CounterError("invalid_field", field="lines.answers")
-        lines.append(LineRequest(
-            product_id=raw["product"], variant_id=raw.get("variant"),
-            quantity=raw["quantity"], answers=answers,
-        ))
+        lines.append(
+            LineRequest(
+                product_id=raw["product"],
+                variant_id=raw.get("variant"),
+                quantity=raw["quantity"],
+                answers=answers,
+            )
+        )
 
     tendered = data.get("tendered_cents")
     if tendered is not None and not _whole_number(tendered):

@@ -108,8 +108,13 @@ def sell(
     A repeated ``submit_token`` (double tap, reload) returns the sale stored the first time.
     """
     order, _created = sell_once(
-        point_of_sale, cashier, requests, method=method, tendered_cents=tendered_cents,
-        email=email, submit_token=submit_token,
+        point_of_sale,
+        cashier,
+        requests,
+        method=method,
+        tendered_cents=tendered_cents,
+        email=email,
+        submit_token=submit_token,
     )
     return order
 

@@ -63,8 +63,13 @@ def forbidden(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def _error_json(error: SaleError | CounterError, status: int = 400) -> JsonResponse:
     return JsonResponse(
-        {"error": {"code": error.code, "message": error.message,
-                   "message_en": error.english_message}},
+        {
+            "error": {
+                "code": error.code,
+                "message": error.message,
+                "message_en": error.english_message,
+            }
+        },
         status=status,
     )
 
@@ -126,8 +131,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def till(request: HttpRequest, point_of_sale: PointOfSale) -> HttpResponse:
     """Show the sale screen of a till."""
     # A product without an active variant has no price and cannot be sold.
-    products = [product for product in sellable_products(point_of_sale)
-                if product.variants.all()]
+    products = [product for product in sellable_products(point_of_sale) if product.variants.all()]
     categories, seen = [], set()
     for product in products:
         if product.category_id not in seen:
@@ -142,14 +146,20 @@ def till(request: HttpRequest, point_of_sale: PointOfSale) -> HttpResponse:
         },
         "quick_cash_cents": [euros * 100 for euros in QUICK_CASH_EUROS],
     }
-    return TemplateResponse(request, "counter/till.html", {
-        "point_of_sale": point_of_sale,
-        "catalog": catalog,
-        "categories": categories,
-        "products": catalog["products"],
-        "texts": _till_texts(),
-        "other_tills": counter_points_of_sale(request.user).exclude(pk=point_of_sale.pk).exists(),
-    })
+    return TemplateResponse(
+        request,
+        "counter/till.html",
+        {
+            "point_of_sale": point_of_sale,
+            "catalog": catalog,
+            "categories": categories,
+            "products": catalog["products"],
+            "texts": _till_texts(),
+            "other_tills": counter_points_of_sale(request.user)
+            .exclude(pk=point_of_sale.pk)
+            .exists(),
+        },
+    )
 
 
 def _till_texts() -> dict[str, str]:
@@ -162,8 +172,7 @@ def _till_texts() -> dict[str, str]:
         "missing_cash": _("%(amount)s are still missing."),
         "bad_amount": _("Please enter the cash given in euros, for example 20 or 12,50."),
         "network": _(
-            "The till cannot reach the server. Please try again; the sale will not be "
-            "booked twice."
+            "The till cannot reach the server. Please try again; the sale will not be booked twice."
         ),
         "unexpected": _("The sale could not be completed. Please try again."),
         "choose_variant": _("Choose the price for “%(name)s”"),
@@ -190,7 +199,8 @@ def _product_data(product) -> dict:
             {
                 "id": variant.pk,
                 "name": variant.name,
-                "label": product.name if variant.name in ("", product.name)
+                "label": product.name
+                if variant.name in ("", product.name)
                 else f"{product.name} – {variant.name}",
                 "price_cents": variant.price_cents,
                 "price": format_cents(variant.price_cents),
@@ -225,7 +235,10 @@ def sale(request: HttpRequest, point_of_sale: PointOfSale) -> JsonResponse:
 
     try:
         order, created = sell_once(
-            point_of_sale, request.user, sale_request.lines, method=sale_request.method,
+            point_of_sale,
+            request.user,
+            sale_request.lines,
+            method=sale_request.method,
             tendered_cents=sale_request.tendered_cents,
             submit_token=till_token(point_of_sale, request.user, sale_request.token),
         )
@@ -274,8 +287,9 @@ def _receipt_order(request: HttpRequest, code: str) -> Order | HttpResponse:
         return order
     if order.point_of_sale is not None and may_sell(user, order.point_of_sale):
         return order
-    return forbidden(request, _("Only the cashiers of the till and the treasury may see "
-                                "this receipt."))
+    return forbidden(
+        request, _("Only the cashiers of the till and the treasury may see this receipt.")
+    )
 
 
 @require_GET
@@ -288,7 +302,8 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
     point_of_sale = order.point_of_sale
     context["back_url"] = (
         reverse("counter:till", args=[point_of_sale.pk])
-        if point_of_sale is not None and may_sell(request.user, point_of_sale) else ""
+        if point_of_sale is not None and may_sell(request.user, point_of_sale)
+        else ""
     )
     return TemplateResponse(request, "counter/receipt.html", context)
 

@@ -69,11 +69,13 @@ def receipt_context(order: Order) -> dict:
         if line.operator_id in seen:
             continue
         seen.add(line.operator_id)
-        operators.append({
-            "name": line.operator.name,
-            "address_lines": _lines_of(line.operator.address),
-            "vat_id": line.operator.vat_id,
-        })
+        operators.append(
+            {
+                "name": line.operator.name,
+                "address_lines": _lines_of(line.operator.address),
+                "vat_id": line.operator.vat_id,
+            }
+        )
 
     moment = order.paid_at or order.created_at or timezone.now()
     local = timezone.localtime(moment, BERLIN)
@@ -164,15 +166,15 @@ def receipt_context(order: Order) -> dict:
         "channel_label": str(dict(Channel.choices).get(order.channel, order.channel)),
         "point_of_sale": str(point_of_sale) if point_of_sale else "",
         "cashier": (order.cashier.get_short_name() or order.cashier.get_username())
-        if order.cashier_id and order.cashier else "",
+        if order.cashier_id and order.cashier
+        else "",
         "lines": receipt_lines,
         "vat_totals": totals,
         "total_cents": order.total_cents,
         "total": format_cents(order.total_cents),
         "payments": payment_rows,
         "not_taxable_note": (
-            _("Sovereign services of the municipality are outside the scope of VAT "
-              "(§ 2b UStG).")
+            _("Sovereign services of the municipality are outside the scope of VAT (§ 2b UStG).")
             if any(t["vat_treatment"] == VatTreatment.NOT_TAXABLE for t in totals)
             else ""
         ),
@@ -227,8 +229,16 @@ def load_order_for_receipt(code: str):
 
 # Characters outside WinAnsi that have no decomposition into one inside it.
 _PDF_REPLACEMENTS = {
-    "\u2212": "-", "\u2011": "-", "\u2010": "-", "\u202f": " ", "\u2009": " ",
-    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0131": "i",
+    "\u2212": "-",
+    "\u2011": "-",
+    "\u2010": "-",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u0141": "L",
+    "\u0142": "l",
+    "\u0110": "D",
+    "\u0111": "d",
+    "\u0131": "i",
 }
 
 
@@ -243,18 +253,17 @@ def _pdf_text(text: str) -> str:
             replacement = _PDF_REPLACEMENTS.get(char)
             if replacement is None:
                 decomposed = unicodedata.normalize("NFKD", char)
-                replacement = "".join(
-                    c for c in decomposed if c.isascii() and not unicodedata.combining(c)
-                ) or "?"
+                replacement = (
+                    "".join(c for c in decomposed if c.isascii() and not unicodedata.combining(c))
+                    or "?"
+                )
             out.append(replacement)
     return "".join(out)
 
 
 def _escape(text: str) -> str:
     """Escape text for a reportlab Paragraph (its markup is XML-like)."""
-    return (
-        _pdf_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    )
+    return _pdf_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_receipt_pdf(order: Order, *, compress: bool = True) -> bytes:
@@ -280,15 +289,22 @@ def render_receipt_pdf(order: Order, *, compress: bool = True) -> bytes:
     label = data["labels"]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-        bottomMargin=18 * mm, title=_pdf_text(f"{data['title']} {data['code']}"),
-        author=_pdf_text(data["municipality"]["name"]), pageCompression=1 if compress else 0,
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=_pdf_text(f"{data['title']} {data['code']}"),
+        author=_pdf_text(data["municipality"]["name"]),
+        pageCompression=1 if compress else 0,
         invariant=not compress,
     )
     body = ParagraphStyle("body", fontName="Helvetica", fontSize=10, leading=13)
     small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor="#333333")
-    heading = ParagraphStyle("heading", parent=body, fontName="Helvetica-Bold", fontSize=16,
-                             leading=20, spaceAfter=2)
+    heading = ParagraphStyle(
+        "heading", parent=body, fontName="Helvetica-Bold", fontSize=16, leading=20, spaceAfter=2
+    )
     bold = ParagraphStyle("bold", parent=body, fontName="Helvetica-Bold")
     right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
     right_bold = ParagraphStyle("right_bold", parent=bold, alignment=TA_RIGHT)
@@ -336,19 +352,26 @@ def render_receipt_pdf(order: Order, *, compress: bool = True) -> bytes:
         facts.append((label["cashier"], data["cashier"]))
     fact_table = Table(
         [[p(label, small), p(value, bold)] for label, value in facts],
-        colWidths=[40 * mm, width - 40 * mm], hAlign="LEFT",
+        colWidths=[40 * mm, width - 40 * mm],
+        hAlign="LEFT",
     )
-    fact_table.setStyle(TableStyle([
-        *flush,
-        ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-    ]))
+    fact_table.setStyle(
+        TableStyle(
+            [
+                *flush,
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
     story += [fact_table, Spacer(1, 6 * mm)]
 
     # The lines.
     header = [
-        p(label["quantity"], right_bold), p(label["description"], bold),
-        p(label["unit_price"], right_bold), p(label["amount"], right_bold),
+        p(label["quantity"], right_bold),
+        p(label["description"], bold),
+        p(label["unit_price"], right_bold),
+        p(label["amount"], right_bold),
         p(label["vat"], bold),
     ]
     rows = [header]
@@ -356,41 +379,68 @@ def render_receipt_pdf(order: Order, *, compress: bool = True) -> bytes:
         description = [p(line["description"])]
         for answer in line["answers"]:
             description.append(p(f"{answer['label']}: {answer['value']}", small))
-        rows.append([
-            p(str(line["quantity"]), right), description, p(line["unit_price"], right),
-            p(line["total"], right), p(line["vat_mark"]),
-        ])
+        rows.append(
+            [
+                p(str(line["quantity"]), right),
+                description,
+                p(line["unit_price"], right),
+                p(line["total"], right),
+                p(line["vat_mark"]),
+            ]
+        )
     rows.append(["", p(label["total"], bold), "", p(data["total"], right_bold), ""])
     line_table = Table(
-        rows, colWidths=[16 * mm, width - 16 * mm - 28 * mm - 28 * mm - 14 * mm, 28 * mm,
-                         28 * mm, 14 * mm],
+        rows,
+        colWidths=[
+            16 * mm,
+            width - 16 * mm - 28 * mm - 28 * mm - 14 * mm,
+            28 * mm,
+            28 * mm,
+            14 * mm,
+        ],
         repeatRows=1,
     )
-    line_table.setStyle(TableStyle([
-        *flush,
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
-        ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
-        ("LINEBELOW", (0, 1), (-1, -3), 0.25, colors.HexColor("#999999")),
-    ]))
+    line_table.setStyle(
+        TableStyle(
+            [
+                *flush,
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -3), 0.25, colors.HexColor("#999999")),
+            ]
+        )
+    )
     story += [line_table, Spacer(1, 6 * mm)]
 
     # VAT per treatment: net, VAT, gross.
-    vat_rows = [[
-        p(label["vat"], bold), p(label["net"], right_bold), p(label["vat_amount"], right_bold),
-        p(label["gross"], right_bold),
-    ]]
+    vat_rows = [
+        [
+            p(label["vat"], bold),
+            p(label["net"], right_bold),
+            p(label["vat_amount"], right_bold),
+            p(label["gross"], right_bold),
+        ]
+    ]
     for total in data["vat_totals"]:
-        vat_rows.append([
-            p(f"{total['vat_mark']}  {total['vat_label']}"), p(total["net"], right),
-            p(total["vat"], right), p(total["gross"], right),
-        ])
+        vat_rows.append(
+            [
+                p(f"{total['vat_mark']}  {total['vat_label']}"),
+                p(total["net"], right),
+                p(total["vat"], right),
+                p(total["gross"], right),
+            ]
+        )
     vat_table = Table(vat_rows, colWidths=[width - 3 * 30 * mm, 30 * mm, 30 * mm, 30 * mm])
-    vat_table.setStyle(TableStyle([
-        *flush,
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    vat_table.setStyle(
+        TableStyle(
+            [
+                *flush,
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     story.append(KeepTogether([vat_table]))
     if data["not_taxable_note"]:
         story += [Spacer(1, 1.5 * mm), p(data["not_taxable_note"], small)]
@@ -406,9 +456,7 @@ def render_receipt_pdf(order: Order, *, compress: bool = True) -> bytes:
             if payment["change"]:
                 pay_rows.append([p(label["change"], small), p(payment["change"], right)])
         pay_table = Table(pay_rows, colWidths=[width - 30 * mm, 30 * mm])
-        pay_table.setStyle(
-            TableStyle([*flush, ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black)])
-        )
+        pay_table.setStyle(TableStyle([*flush, ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black)]))
         story += [KeepTogether([pay_table]), Spacer(1, 8 * mm)]
 
     story += [p(text, small) for text in data["footer"]]

@@ -60,9 +60,7 @@ MESSAGES = {
         "We could not find order %(code)s, or it belongs to another browser. Please open "
         "the link in your confirmation e-mail or log in to your account."
     ),
-    "receipt_not_ready": _(
-        "The receipt of order %(code)s is available once the order is paid."
-    ),
+    "receipt_not_ready": _("The receipt of order %(code)s is available once the order is paid."),
     "no_online_payment": _(
         "Online payment is not available at the moment. Please try again later or pay "
         "at the counter of the Bürgerbüro."

@@ -39,7 +39,10 @@ class ProductForm(forms.Form):
             if field.kind in (FieldKind.DATE, FieldKind.BIRTH_DATE):
                 help_text = " ".join(filter(None, [str(help_text), str(DATE_HINT)]))
             self.fields[answer_field_name(field.key)] = forms.CharField(
-                label=field.label, help_text=help_text, required=False, max_length=500,
+                label=field.label,
+                help_text=help_text,
+                required=False,
+                max_length=500,
             )
         self.fields["quantity"].widget.attrs.update({"inputmode": "numeric"})
         self.order_fields(["variant", *self.answer_names(), "quantity"])
@@ -86,7 +89,9 @@ class RegisterForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     password1 = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput,
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput,
         help_text=_("At least 8 characters, not only digits and not a common password."),
     )
     password2 = forms.CharField(
@@ -99,8 +104,10 @@ class RegisterForm(forms.Form):
             validate_email(email)
         except forms.ValidationError:
             raise forms.ValidationError(
-                _("The e-mail address “%(email)s” is not valid. Please check it, for "
-                  "example name@example.de."),
+                _(
+                    "The e-mail address “%(email)s” is not valid. Please check it, for "
+                    "example name@example.de."
+                ),
                 params={"email": email},
             ) from None
         return email
@@ -113,8 +120,10 @@ class RegisterForm(forms.Form):
         elif first:
             # An unsaved user, so that the similarity validator compares with these values.
             probe = get_user_model()(
-                username=cleaned.get("email", ""), email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""),
+                username=cleaned.get("email", ""),
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
             )
             try:
                 password_validation.validate_password(first, probe)

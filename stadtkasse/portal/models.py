@@ -13,7 +13,9 @@ class CitizenProfile(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="citizen_profile",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="citizen_profile",
         verbose_name=_("citizen account"),
     )
     email_verified = models.BooleanField(_("e-mail address verified"), default=False)

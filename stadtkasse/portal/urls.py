@@ -13,8 +13,11 @@ urlpatterns = [
     path("warenkorb/<int:item_id>/menge/", cart.change_quantity, name="cart_quantity"),
     path("warenkorb/<int:item_id>/entfernen/", cart.remove, name="cart_remove"),
     path("bestellen/", checkout.checkout, name="checkout"),
-    path("zahlung/benachrichtigung/<slug:provider>/", payment.payment_notification,
-         name="payment_notification"),
+    path(
+        "zahlung/benachrichtigung/<slug:provider>/",
+        payment.payment_notification,
+        name="payment_notification",
+    ),
     path("zahlung/<str:reference>/zurueck/", payment.payment_return, name="payment_return"),
     path("bestellung/<str:code>/", orders.order, name="order"),
     path("bestellung/<str:code>/bezahlen/", orders.pay, name="order_pay"),

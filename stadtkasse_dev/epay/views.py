@@ -81,18 +81,20 @@ def notify(notify_url: str, result: dict) -> bool:
     """POST the signed result to Stadtkasse; a failure is logged, the return still carries it."""
     if not notify_url:
         return False
-    body = json.dumps({key: result[key] for key in ("reference", "transaction", "status",
-                                                    "amount")}).encode()
+    body = json.dumps(
+        {key: result[key] for key in ("reference", "transaction", "status", "amount")}
+    ).encode()
     request = urllib.request.Request(
-        notify_url, data=body, method="POST",
+        notify_url,
+        data=body,
+        method="POST",
         headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body)},
     )
     try:
         with urllib.request.urlopen(request, timeout=NOTIFY_TIMEOUT_SECONDS) as response:
             response.read()
     except (urllib.error.URLError, OSError, ValueError) as error:
-        logger.warning("demo e-payment: notification for %s failed: %s",
-                       result["reference"], error)
+        logger.warning("demo e-payment: notification for %s failed: %s", result["reference"], error)
         return False
     logger.info("demo e-payment: notified %s for %s", result["status"], result["reference"])
     return True
@@ -109,13 +111,18 @@ def pay(request: HttpRequest) -> HttpResponse:
     done = _done(request)
     if request.method == "GET":
         finished = done.get(params["reference"])
-        return render(request, "demo_epay/pay.html", {
-            "params": params,
-            "amount": format_cents(params["amount_cents"]),
-            "finished": finished,
-            "return_address": _return_address(params["return_url"], _result(params, finished))
-            if finished else "",
-        })
+        return render(
+            request,
+            "demo_epay/pay.html",
+            {
+                "params": params,
+                "amount": format_cents(params["amount_cents"]),
+                "finished": finished,
+                "return_address": _return_address(params["return_url"], _result(params, finished))
+                if finished
+                else "",
+            },
+        )
 
     status = done.get(params["reference"]) or ACTIONS.get(request.POST.get("action", ""))
     if status is None:
@@ -129,7 +136,11 @@ def pay(request: HttpRequest) -> HttpResponse:
     response = redirect(_return_address(params["return_url"], result))
     remembered = dict(list(done.items())[-MAX_REMEMBERED:])
     response.set_signed_cookie(
-        DONE_COOKIE, json.dumps(remembered), salt=DONE_COOKIE_SALT, path="/dev/epay/",
-        httponly=True, samesite="Lax",
+        DONE_COOKIE,
+        json.dumps(remembered),
+        salt=DONE_COOKIE_SALT,
+        path="/dev/epay/",
+        httponly=True,
+        samesite="Lax",
     )
     return response

@@ -34,7 +34,8 @@ def test_login_page_is_german(anonymous):
 
 def test_cashier_signs_in_and_reaches_the_till(anonymous, pool_till):
     response = anonymous.post(
-        "/kasse/anmelden/", {"username": "kasse.hallenbad", "password": "musterstadt"},
+        "/kasse/anmelden/",
+        {"username": "kasse.hallenbad", "password": "musterstadt"},
         follow=True,
     )
 
@@ -114,7 +115,9 @@ def test_pool_till_offers_pool_products_only(login, pool_till, product):
     catalog = response.context["catalog"]
     names = {item["name"] for item in catalog["products"]}
     assert names == {
-        "Tageskarte Hallenbad", "Abendkarte ab 18 Uhr", "10er-Karte Hallenbad",
+        "Tageskarte Hallenbad",
+        "Abendkarte ab 18 Uhr",
+        "10er-Karte Hallenbad",
         "Saisonkarte Hallenbad",
     }
     ticket = product("tageskarte")
@@ -143,8 +146,12 @@ def test_sale_screen_queries_do_not_grow_with_the_catalog(
     category = Category.objects.get(slug="bescheinigungen")
     for number in range(40):
         extra = Product.objects.create(
-            municipality=demo, operator=office_counter.operator, category=category,
-            slug=f"extra-{number}", name=f"Extra {number}", kind="goods",
+            municipality=demo,
+            operator=office_counter.operator,
+            category=category,
+            slug=f"extra-{number}",
+            name=f"Extra {number}",
+            kind="goods",
             vat_treatment="standard",
         )
         Variant.objects.create(product=extra, name="Stück", price_cents=100 + number)

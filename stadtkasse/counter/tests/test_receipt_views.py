@@ -11,8 +11,13 @@ from stadtkasse.payments.models import PaymentMethod
 def pool_sale(pool_till, pool_cashier, product):
     ticket = product("tageskarte")
     adult = ticket.variants.get(name="Erwachsene")
-    return sell(pool_till, pool_cashier, [LineRequest(ticket.pk, adult.pk, 2)],
-                method=PaymentMethod.CASH, tendered_cents=1000)
+    return sell(
+        pool_till,
+        pool_cashier,
+        [LineRequest(ticket.pk, adult.pk, 2)],
+        method=PaymentMethod.CASH,
+        tendered_cents=1000,
+    )
 
 
 def test_cashier_sees_the_receipt(login, pool_sale):

@@ -13,8 +13,12 @@ from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
 
 
 def cash_sale(lines, tendered=1000, token=None) -> dict:
-    return {"token": token or new_token(), "lines": lines, "method": "cash",
-            "tendered_cents": tendered}
+    return {
+        "token": token or new_token(),
+        "lines": lines,
+        "method": "cash",
+        "tendered_cents": tendered,
+    }
 
 
 def error_of(response) -> dict:
@@ -55,8 +59,12 @@ def test_cash_sale_is_stored_paid(pool, pool_till, post_sale, day_tickets):
 
 
 def test_card_sale_has_no_change(pool, pool_till, post_sale, day_tickets):
-    body = {"token": new_token(), "lines": day_tickets(1), "method": "card_external",
-            "tendered_cents": None}
+    body = {
+        "token": new_token(),
+        "lines": day_tickets(1),
+        "method": "card_external",
+        "tendered_cents": None,
+    }
 
     response = post_sale(pool, pool_till, body)
 
@@ -90,12 +98,15 @@ def test_tokens_of_two_tills_do_not_collide(
     token = new_token()
     certificate = product("meldebescheinigung")
 
-    pool_sale = post_sale(login("kasse.hallenbad"), pool_till,
-                          cash_sale(day_tickets(1), tendered=400, token=token))
+    pool_sale = post_sale(
+        login("kasse.hallenbad"), pool_till, cash_sale(day_tickets(1), tendered=400, token=token)
+    )
     office_sale = post_sale(
-        login("kasse.buergerbuero"), office_counter,
-        cash_sale([{"product": certificate.pk, "variant": None, "quantity": 1}],
-                  tendered=500, token=token),
+        login("kasse.buergerbuero"),
+        office_counter,
+        cash_sale(
+            [{"product": certificate.pk, "variant": None, "quantity": 1}], tendered=500, token=token
+        ),
     )
 
     assert (pool_sale.status_code, office_sale.status_code) == (201, 201)
@@ -263,7 +274,8 @@ def test_lines_not_a_list(pool, pool_till, post_sale):
 
 def test_anonymous_gets_403_json(demo, pool_till, day_tickets):
     response = Client().post(
-        f"/kasse/{pool_till.pk}/verkauf", data=json.dumps(cash_sale(day_tickets(1))),
+        f"/kasse/{pool_till.pk}/verkauf",
+        data=json.dumps(cash_sale(day_tickets(1))),
         content_type="application/json",
     )
 
@@ -272,8 +284,9 @@ def test_anonymous_gets_403_json(demo, pool_till, day_tickets):
     assert nothing_stored()
 
 
-@pytest.mark.parametrize("username", ["buerger@musterstadt.example", "katalog",
-                                      "kasse.buergerbuero"])
+@pytest.mark.parametrize(
+    "username", ["buerger@musterstadt.example", "katalog", "kasse.buergerbuero"]
+)
 def test_others_get_403(login, pool_till, post_sale, day_tickets, username):
     response = post_sale(login(username), pool_till, cash_sale(day_tickets(1)))
 
@@ -289,7 +302,8 @@ def test_others_get_403(login, pool_till, post_sale, day_tickets, username):
 
 def test_without_csrf_header_nothing_is_sold(pool, pool_till, day_tickets):
     response = pool.post(
-        f"/kasse/{pool_till.pk}/verkauf", data=json.dumps(cash_sale(day_tickets(1))),
+        f"/kasse/{pool_till.pk}/verkauf",
+        data=json.dumps(cash_sale(day_tickets(1))),
         content_type="application/json",
     )
 
@@ -326,8 +340,12 @@ def test_queries_per_sale_do_not_grow_with_lines_or_catalog(
     category = Category.objects.get(slug="bescheinigungen")
     for number in range(40):
         extra = Product.objects.create(
-            municipality=demo, operator=office_counter.operator, category=category,
-            slug=f"extra-{number}", name=f"Extra {number}", kind="goods",
+            municipality=demo,
+            operator=office_counter.operator,
+            category=category,
+            slug=f"extra-{number}",
+            name=f"Extra {number}",
+            kind="goods",
             vat_treatment="standard",
         )
         Variant.objects.create(product=extra, name="Stück", price_cents=100)
@@ -341,8 +359,10 @@ class TestBarcode:
         response = pool.get(f"/kasse/{pool_till.pk}/artikel", {"code": "2001"})
 
         assert response.status_code == 200
-        assert response.json() == {"product": product("tageskarte").pk,
-                                   "name": "Tageskarte Hallenbad"}
+        assert response.json() == {
+            "product": product("tageskarte").pk,
+            "name": "Tageskarte Hallenbad",
+        }
 
     def test_pool_code_at_the_office(self, login, office_counter):
         response = login("kasse.buergerbuero").get(
@@ -378,11 +398,18 @@ class TestBarcode:
 
 def test_fee_with_application_data(login, office_counter, post_sale, product):
     identity_card = product("personalausweis")
-    lines = [{"product": identity_card.pk, "variant": None, "quantity": 1,
-              "answers": {"geburtsdatum": "01.05.1990"}}]
+    lines = [
+        {
+            "product": identity_card.pk,
+            "variant": None,
+            "quantity": 1,
+            "answers": {"geburtsdatum": "01.05.1990"},
+        }
+    ]
 
-    response = post_sale(login("kasse.buergerbuero"), office_counter,
-                         cash_sale(lines, tendered=5000))
+    response = post_sale(
+        login("kasse.buergerbuero"), office_counter, cash_sale(lines, tendered=5000)
+    )
 
     assert response.status_code == 201
     line = Order.objects.get().lines.get()
@@ -394,8 +421,9 @@ def test_fee_with_application_data(login, office_counter, post_sale, product):
 def test_fee_without_its_application_data(login, office_counter, post_sale, product):
     lines = [{"product": product("personalausweis").pk, "variant": None, "quantity": 1}]
 
-    error = error_of(post_sale(login("kasse.buergerbuero"), office_counter,
-                               cash_sale(lines, tendered=5000)))
+    error = error_of(
+        post_sale(login("kasse.buergerbuero"), office_counter, cash_sale(lines, tendered=5000))
+    )
 
     assert error["code"] == "missing_answer"
     assert nothing_stored()

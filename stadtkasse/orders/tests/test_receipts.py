@@ -38,9 +38,11 @@ def mixed_sale(demo, office_counter, product):
     photo = product("passfoto")
     certificate = product("meldebescheinigung")
     return sell(
-        office_counter, cashier,
+        office_counter,
+        cashier,
         [LineRequest(photo.pk, None, 1), LineRequest(certificate.pk, None, 2)],
-        method=PaymentMethod.CASH, tendered_cents=2000,
+        method=PaymentMethod.CASH,
+        tendered_cents=2000,
     )
 
 
@@ -48,8 +50,13 @@ def mixed_sale(demo, office_counter, product):
 def pool_sale(pool_till, pool_cashier, product):
     ticket = product("tageskarte")
     adult = ticket.variants.get(name="Erwachsene")
-    return sell(pool_till, pool_cashier, [LineRequest(ticket.pk, adult.pk, 2)],
-                method=PaymentMethod.CASH, tendered_cents=1000)
+    return sell(
+        pool_till,
+        pool_cashier,
+        [LineRequest(ticket.pk, adult.pk, 2)],
+        method=PaymentMethod.CASH,
+        tendered_cents=1000,
+    )
 
 
 def test_pdf_is_a_pdf(mixed_sale):
@@ -150,8 +157,9 @@ def test_unpaid_portal_order_is_no_receipt(demo, product):
 
     certificate = product("meldebescheinigung")
     lines = price_lines(demo, [LineRequest(certificate.pk, None, 1)], channel="portal")
-    order = create_order(demo, lines, channel="portal", email="a@example.org",
-                         state="pending_payment")
+    order = create_order(
+        demo, lines, channel="portal", email="a@example.org", state="pending_payment"
+    )
 
     context = receipt_context(order)
     text = page_text(render_receipt_pdf(order, compress=False))

@@ -30,8 +30,12 @@ def register_citizen(*, email: str, first_name: str, last_name: str, password: s
     try:
         with transaction.atomic():
             user = user_model.objects.create_user(
-                username=email, email=email, password=password,
-                first_name=first_name.strip(), last_name=last_name.strip(), is_staff=False,
+                username=email,
+                email=email,
+                password=password,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                is_staff=False,
             )
             CitizenProfile.objects.create(user=user, email_verified=False)
     except IntegrityError:

@@ -24,9 +24,11 @@ def session_cart(request: HttpRequest) -> Cart | None:
     citizen = _citizen(request)
     token = request.session.get(CART_SESSION_KEY)
     if token:
-        cart = Cart.objects.select_related("order").filter(
-            token=token, municipality=request.municipality
-        ).first()
+        cart = (
+            Cart.objects.select_related("order")
+            .filter(token=token, municipality=request.municipality)
+            .first()
+        )
         if cart is not None and cart.customer_id in (None, getattr(citizen, "pk", None)):
             return cart
     if citizen is not None:

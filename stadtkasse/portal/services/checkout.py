@@ -63,8 +63,9 @@ def place_order(
         order = checkout(locked, email=email, customer=customer)
 
     logger.info("portal checkout: cart=%s order=%s", cart.pk, order.code)
-    url = start_payment(order, provider_id=provider_id, return_url=return_url,
-                        notify_url=notify_url)
+    url = start_payment(
+        order, provider_id=provider_id, return_url=return_url, notify_url=notify_url
+    )
     return Placement(order=order, redirect_url=url, created=True)
 
 

@@ -43,7 +43,8 @@ def send_order_confirmation_once(order: Order, *, base_url: str) -> bool:
             if not locked.is_paid:
                 return False
             already_sent = AuditLogEntry.objects.filter(
-                action=CONFIRMATION_SENT, object_type=locked._meta.label_lower,
+                action=CONFIRMATION_SENT,
+                object_type=locked._meta.label_lower,
                 object_id=str(locked.pk),
             ).exists()
             if already_sent:

@@ -17,7 +17,9 @@ from stadtkasse.portal.services.mail import send_order_confirmation_once
 logger = logging.getLogger(__name__)
 
 MESSAGE_LEVELS = {
-    "success": messages.SUCCESS, "info": messages.INFO, "warning": messages.WARNING,
+    "success": messages.SUCCESS,
+    "info": messages.INFO,
+    "warning": messages.WARNING,
     "danger": messages.ERROR,
 }
 
@@ -106,9 +108,11 @@ def describe_payment(payment: Payment) -> Outcome:
             return Outcome("warning", portal_message(message_code, code=code))
         return Outcome("success", portal_message("payment_received", code=code))
     if payment.state == PaymentState.CANCELED:
-        return Outcome("warning", portal_message("payment_canceled", code=code,
-                                                 deadline=_deadline(order)))
+        return Outcome(
+            "warning", portal_message("payment_canceled", code=code, deadline=_deadline(order))
+        )
     if payment.state == PaymentState.FAILED:
-        return Outcome("danger", portal_message("payment_failed", code=code,
-                                                deadline=_deadline(order)))
+        return Outcome(
+            "danger", portal_message("payment_failed", code=code, deadline=_deadline(order))
+        )
     return Outcome("info", portal_message("payment_unconfirmed", code=code))

@@ -37,9 +37,14 @@ def cart_token(client) -> str:
 
 
 def checkout(client, email="gast@example.de", provider="demo", token=None):
-    return client.post("/bestellen/", {
-        "email": email, "provider": provider, "cart": token or cart_token(client),
-    })
+    return client.post(
+        "/bestellen/",
+        {
+            "email": email,
+            "provider": provider,
+            "cart": token or cart_token(client),
+        },
+    )
 
 
 def signed_result(payment, status, amount=None) -> dict:
@@ -56,10 +61,14 @@ def signed_result(payment, status, amount=None) -> dict:
 
 def notification(payment, status, amount=None) -> tuple[bytes, dict]:
     """A signed notification body with its header, as the demo platform sends it."""
-    body = json.dumps({
-        "reference": str(payment.reference), "transaction": "DEMO-TEST", "status": status,
-        "amount": payment.amount_cents if amount is None else amount,
-    }).encode()
+    body = json.dumps(
+        {
+            "reference": str(payment.reference),
+            "transaction": "DEMO-TEST",
+            "status": status,
+            "amount": payment.amount_cents if amount is None else amount,
+        }
+    ).encode()
     return body, {f"HTTP_{SIGNATURE_HEADER.upper().replace('-', '_')}": sign(body)}
 
 

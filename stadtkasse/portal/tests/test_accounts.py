@@ -12,15 +12,24 @@ PASSWORD = "Sonnenblume-Rathaus-7"
 
 
 def register(client, email="neu@example.de", password=PASSWORD, repeat=None):
-    return client.post("/konto/registrieren/", {
-        "email": email, "first_name": "Nora", "last_name": "Neu", "password1": password,
-        "password2": repeat or password,
-    })
+    return client.post(
+        "/konto/registrieren/",
+        {
+            "email": email,
+            "first_name": "Nora",
+            "last_name": "Neu",
+            "password1": password,
+            "password2": repeat or password,
+        },
+    )
 
 
 def counter_order(municipality, product, email):
-    lines = price_lines(municipality, [LineRequest(product.pk, product.variants.first().pk, 1)],
-                        channel=Channel.COUNTER)
+    lines = price_lines(
+        municipality,
+        [LineRequest(product.pk, product.variants.first().pk, 1)],
+        channel=Channel.COUNTER,
+    )
     return create_order(municipality, lines, channel=Channel.COUNTER, email=email)
 
 
@@ -69,9 +78,13 @@ def test_register_rejects_invalid_address(shop):
 
 
 def test_login_and_logout(shop):
-    response = shop.post("/konto/anmelden/", {
-        "email": "Buerger@Musterstadt.example", "password": "musterstadt",
-    })
+    response = shop.post(
+        "/konto/anmelden/",
+        {
+            "email": "Buerger@Musterstadt.example",
+            "password": "musterstadt",
+        },
+    )
     assert response.status_code == 302
     assert shop.get("/konto/bestellungen/").status_code == 200
 
@@ -80,14 +93,16 @@ def test_login_and_logout(shop):
 
 
 def test_login_with_wrong_password(shop):
-    response = shop.post("/konto/anmelden/", {
-        "email": "buerger@musterstadt.example", "password": "falsch",
-    })
+    response = shop.post(
+        "/konto/anmelden/",
+        {
+            "email": "buerger@musterstadt.example",
+            "password": "falsch",
+        },
+    )
 
     assert response.status_code == 200
-    assert (
-        "Die E-Mail-Adresse oder das Passwort ist falsch." in response.content.decode()
-    )
+    assert "Die E-Mail-Adresse oder das Passwort ist falsch." in response.content.decode()
 
 
 def test_staff_cannot_log_in_to_portal(shop):
@@ -134,16 +149,21 @@ def test_login_keeps_guest_cart(shop, product):
     from stadtkasse.portal.tests.conftest import add
 
     add(shop, product("tageskarte"), "Erwachsene", 2)
-    shop.post("/konto/anmelden/", {"email": "buerger@musterstadt.example",
-                                   "password": "musterstadt"})
+    shop.post(
+        "/konto/anmelden/", {"email": "buerger@musterstadt.example", "password": "musterstadt"}
+    )
 
     assert shop.get("/warenkorb/").context["summary"].total_cents == 800
 
 
 def test_login_rejects_foreign_next(shop):
-    response = shop.post("/konto/anmelden/?next=https://example.org/", {
-        "email": "buerger@musterstadt.example", "password": "musterstadt",
-    })
+    response = shop.post(
+        "/konto/anmelden/?next=https://example.org/",
+        {
+            "email": "buerger@musterstadt.example",
+            "password": "musterstadt",
+        },
+    )
 
     assert response.url == "/konto/bestellungen/"
 

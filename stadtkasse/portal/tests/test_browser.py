@@ -55,11 +55,17 @@ def test_every_portal_page_passes_axe(page, demo, demo_epay, mailoutbox):
 
     base = page.base_url
     for name, path in [
-        ("start", "/"), ("category", "/kategorie/schwimmen/"), ("search", "/suche/?q=pass"),
-        ("product", "/leistung/personalausweis/"), ("login", "/konto/anmelden/"),
-        ("register", "/konto/registrieren/"), ("imprint", "/impressum/"),
-        ("privacy", "/datenschutz/"), ("accessibility", "/barrierefreiheit/"),
-        ("not found", "/leistung/gibt-es-nicht/"), ("empty cart", "/warenkorb/"),
+        ("start", "/"),
+        ("category", "/kategorie/schwimmen/"),
+        ("search", "/suche/?q=pass"),
+        ("product", "/leistung/personalausweis/"),
+        ("login", "/konto/anmelden/"),
+        ("register", "/konto/registrieren/"),
+        ("imprint", "/impressum/"),
+        ("privacy", "/datenschutz/"),
+        ("accessibility", "/barrierefreiheit/"),
+        ("not found", "/leistung/gibt-es-nicht/"),
+        ("empty cart", "/warenkorb/"),
     ]:
         page.goto(base + path)
         check(name)

@@ -24,7 +24,8 @@ def test_cart_shows_lines_total_and_vat(shop, product):
     assert response.context["summary"].total_cents == 1300
     assert "13,00\u00a0€" in html
     assert [(v.vat_rate, v.vat_cents) for v in response.context["summary"].vat_totals] == [
-        (1900, 80), (700, 52)
+        (1900, 80),
+        (700, 52),
     ]
     assert "19 % USt." in html
     assert "7 % USt." in html
@@ -43,18 +44,24 @@ def test_server_picks_age_price_from_birth_date(shop, product):
 
 def test_posted_price_is_ignored(shop, product):
     ticket = product("tageskarte")
-    shop.post(f"/leistung/{ticket.slug}/", {
-        "variant": str(ticket.variants.get(name=ADULT).pk), "quantity": "1", "price": "1",
-        "price_cents": "1",
-    })
+    shop.post(
+        f"/leistung/{ticket.slug}/",
+        {
+            "variant": str(ticket.variants.get(name=ADULT).pk),
+            "quantity": "1",
+            "price": "1",
+            "price_cents": "1",
+        },
+    )
 
     assert shop.get("/warenkorb/").context["summary"].total_cents == 400
 
 
 def test_variant_of_other_product_is_rejected(shop, product):
     other_variant = product("zehnerkarte").variants.first()
-    response = shop.post("/leistung/tageskarte/", {"variant": str(other_variant.pk),
-                                                   "quantity": "1"})
+    response = shop.post(
+        "/leistung/tageskarte/", {"variant": str(other_variant.pk), "quantity": "1"}
+    )
 
     assert response.status_code == 200
     assert response.context["form"].errors["variant"] == [

@@ -9,10 +9,16 @@ def test_start_page_shows_town_search_and_featured(shop):
     assert "Stadt Musterstadt" in response.content.decode()
     assert 'name="q"' in response.content.decode()
     assert {p.slug for p in response.context["featured"]} == {
-        "meldebescheinigung", "personalausweis", "tageskarte", "reisepass"
+        "meldebescheinigung",
+        "personalausweis",
+        "tageskarte",
+        "reisepass",
     }
     assert [c.slug for c in response.context["categories"]] == [
-        "ausweise", "bescheinigungen", "schwimmen", "parken"
+        "ausweise",
+        "bescheinigungen",
+        "schwimmen",
+        "parken",
     ]
 
 

@@ -82,8 +82,9 @@ def test_notify_posts_signed_json_over_http(live_server, product_factory_tx, dem
     add(client, product_factory_tx("tageskarte"), "Erwachsene", 1)
     checkout(client)
     payment = Payment.objects.get()
-    result = epay._result({"reference": str(payment.reference),
-                           "amount": str(payment.amount_cents)}, "paid")
+    result = epay._result(
+        {"reference": str(payment.reference), "amount": str(payment.amount_cents)}, "paid"
+    )
 
     delivered = epay.notify(f"{live_server.url}/zahlung/benachrichtigung/demo/", result)
 

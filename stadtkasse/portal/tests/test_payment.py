@@ -19,8 +19,11 @@ def start(shop, product):
 
 
 def back(shop, payment, status, **extra):
-    return shop.get(f"/zahlung/{payment.reference}/zurueck/",
-                    signed_result(payment, status, **extra), follow=True)
+    return shop.get(
+        f"/zahlung/{payment.reference}/zurueck/",
+        signed_result(payment, status, **extra),
+        follow=True,
+    )
 
 
 def test_paid_return_marks_order_paid_and_mails_once(shop, product, mailoutbox):
@@ -99,8 +102,7 @@ def test_failed_payment_shows_message(shop, product):
     order = Order.objects.get()
     assert order.state == OrderState.PENDING_PAYMENT
     assert (
-        f"Die Zahlung ist fehlgeschlagen, die Bestellung {order.code} ist daher noch nicht "
-        "bezahlt."
+        f"Die Zahlung ist fehlgeschlagen, die Bestellung {order.code} ist daher noch nicht bezahlt."
     ) in response.content.decode()
 
 
@@ -170,7 +172,10 @@ def test_second_payment_of_paid_order_is_flagged(shop, product, mailoutbox):
     back(shop, second, "paid")
 
     late = Payment.objects.create(
-        order=order, method="epay", provider="demo", amount_cents=order.total_cents,
+        order=order,
+        method="epay",
+        provider="demo",
+        amount_cents=order.total_cents,
         state=PaymentState.PENDING,
     )
     body, headers = notification(late, "paid")
@@ -187,8 +192,9 @@ def test_notification_with_bad_signature_is_400(shop, product):
     payment = start(shop, product)
     body, _headers = notification(payment, "paid")
 
-    answer = shop.post(NOTIFY_URL, body, content_type="application/json",
-                       HTTP_X_DEMO_EPAY_SIGNATURE="0" * 64)
+    answer = shop.post(
+        NOTIFY_URL, body, content_type="application/json", HTTP_X_DEMO_EPAY_SIGNATURE="0" * 64
+    )
 
     assert answer.status_code == 400
     assert answer.json() == {"error": "invalid notification"}
@@ -208,8 +214,7 @@ def test_notification_for_unknown_payment_is_404(shop, product, caplog):
 
 
 def test_notification_for_unknown_provider_is_404(shop):
-    answer = shop.post("/zahlung/benachrichtigung/paypal/", b"{}",
-                       content_type="application/json")
+    answer = shop.post("/zahlung/benachrichtigung/paypal/", b"{}", content_type="application/json")
 
     assert answer.status_code == 404
 

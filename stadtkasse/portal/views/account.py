@@ -36,7 +36,9 @@ def register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = register_citizen(
-                email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
                 password=data["password1"],
             )
         except PortalError as error:
@@ -44,10 +46,14 @@ def register(request: HttpRequest) -> HttpResponse:
         else:
             _log_in(request, user)
             send_verification_mail(user, base_url=base_url(request))
-            messages.success(request, _(
-                "Your account has been created. We sent a link to %(email)s; please open it "
-                "to confirm your e-mail address."
-            ) % {"email": user.email})
+            messages.success(
+                request,
+                _(
+                    "Your account has been created. We sent a link to %(email)s; please open it "
+                    "to confirm your e-mail address."
+                )
+                % {"email": user.email},
+            )
             return redirect("portal:history")
     return render(request, "portal/account/register.html", {"form": form})
 
@@ -57,7 +63,8 @@ def log_in(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         user = authenticate(
-            request, username=normalize_email(form.cleaned_data["email"]),
+            request,
+            username=normalize_email(form.cleaned_data["email"]),
             password=form.cleaned_data["password"],
         )
         if user is None:
@@ -67,9 +74,15 @@ def log_in(request: HttpRequest) -> HttpResponse:
         else:
             _log_in(request, user)
             return redirect(_next_url(request) or "portal:history")
-    return render(request, "portal/account/login.html", {
-        "form": form, "error": error, "next": _next_url(request),
-    })
+    return render(
+        request,
+        "portal/account/login.html",
+        {
+            "form": form,
+            "error": error,
+            "next": _next_url(request),
+        },
+    )
 
 
 @require_POST
@@ -85,10 +98,13 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     except PortalError as error:
         messages.error(request, error.message)
         return redirect("portal:login")
-    messages.success(request, _(
-        "Thank you, your e-mail address is confirmed. Your history now also shows orders "
-        "placed with this address, including those at the counter."
-    ))
+    messages.success(
+        request,
+        _(
+            "Thank you, your e-mail address is confirmed. Your history now also shows orders "
+            "placed with this address, including those at the counter."
+        ),
+    )
     return redirect("portal:history" if request.user.is_authenticated else "portal:login")
 
 
@@ -97,8 +113,10 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 def resend_verification(request: HttpRequest) -> HttpResponse:
     if not is_email_verified(request.user):
         send_verification_mail(request.user, base_url=base_url(request))
-        messages.info(request, _("We sent a new confirmation link to %(email)s.")
-                      % {"email": request.user.email})
+        messages.info(
+            request,
+            _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email},
+        )
     return redirect("portal:history")
 
 
@@ -109,6 +127,11 @@ def history(request: HttpRequest) -> HttpResponse:
         messages.error(request, portal_message("staff_login"))
         return redirect("portal:login")
     orders = citizen_orders(request.user).prefetch_related("lines")
-    return render(request, "portal/account/history.html", {
-        "orders": orders, "verified": is_email_verified(request.user),
-    })
+    return render(
+        request,
+        "portal/account/history.html",
+        {
+            "orders": orders,
+            "verified": is_email_verified(request.user),
+        },
+    )

@@ -21,16 +21,25 @@ from stadtkasse.portal.services.catalog import (
 from stadtkasse.portal.views.common import not_found
 
 # Pricing errors about an application answer name the field by its label.
-ANSWER_ERRORS = {"missing_answer", "invalid_date", "date_in_future", "invalid_choice",
-                 "invalid_number"}
+ANSWER_ERRORS = {
+    "missing_answer",
+    "invalid_date",
+    "date_in_future",
+    "invalid_choice",
+    "invalid_number",
+}
 
 
 def home(request: HttpRequest) -> HttpResponse:
     products = portal_products(request.municipality)
-    return render(request, "portal/home.html", {
-        "featured": products.filter(featured=True),
-        "categories": portal_categories(request.municipality),
-    })
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "featured": products.filter(featured=True),
+            "categories": portal_categories(request.municipality),
+        },
+    )
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
@@ -52,20 +61,26 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
         portal_products(request.municipality).prefetch_related("fields").filter(slug=slug).first()
     )
     if found is None:
-        offline = Product.objects.filter(
-            municipality=request.municipality, slug=slug, active=True
-        ).select_related("operator").first()
+        offline = (
+            Product.objects.filter(municipality=request.municipality, slug=slug, active=True)
+            .select_related("operator")
+            .first()
+        )
         if offline is not None:
-            return not_found(request, portal_message(
-                "product_not_online", product=offline.name, operator=offline.operator.name
-            ))
+            return not_found(
+                request,
+                portal_message(
+                    "product_not_online", product=offline.name, operator=offline.operator.name
+                ),
+            )
         return not_found(request, portal_message("product_not_found"))
 
     form = ProductForm(found, request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _add_to_cart(request, found, form):
-            messages.success(request, _("“%(product)s” is now in your cart.")
-                             % {"product": found.name})
+            messages.success(
+                request, _("“%(product)s” is now in your cart.") % {"product": found.name}
+            )
             return redirect("portal:cart")
     return render(request, "portal/product.html", {"product": found, "form": form})
 

@@ -54,19 +54,23 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if not summary.rows:
         messages.error(request, SaleError("empty_cart").message)
         return redirect("portal:cart")
-    form = CheckoutForm(initial={
-        "email": user.email if user else "",
-        "cart": str(cart.token),
-        "provider": _single_provider(),
-    })
+    form = CheckoutForm(
+        initial={
+            "email": user.email if user else "",
+            "cart": str(cart.token),
+            "provider": _single_provider(),
+        }
+    )
     return _render(request, form, summary)
 
 
 def _submit(request: HttpRequest, user) -> HttpResponse:
     form = CheckoutForm(request.POST)
-    cart = Cart.objects.select_related("order").filter(
-        token=_uuid_text(request.POST.get("cart", "")), municipality=request.municipality
-    ).first()
+    cart = (
+        Cart.objects.select_related("order")
+        .filter(token=_uuid_text(request.POST.get("cart", "")), municipality=request.municipality)
+        .first()
+    )
     if cart is None or not owns_cart(request, cart):
         messages.error(request, SaleError("empty_cart").message)
         return redirect("portal:cart")
@@ -81,8 +85,12 @@ def _submit(request: HttpRequest, user) -> HttpResponse:
     try:
         check_provider(provider_id)
         placement = place_order(
-            cart, email=email, customer=user, provider_id=provider_id,
-            return_url=return_url(request), notify_url=notify_url(request, provider_id),
+            cart,
+            email=email,
+            customer=user,
+            provider_id=provider_id,
+            return_url=return_url(request),
+            notify_url=notify_url(request, provider_id),
         )
     except (SaleError, PortalError) as error:
         order = Cart.objects.get(pk=cart.pk).order
@@ -102,10 +110,16 @@ def _submit(request: HttpRequest, user) -> HttpResponse:
 
 
 def _render(request: HttpRequest, form: CheckoutForm, summary) -> HttpResponse:
-    return render(request, "portal/checkout.html", {
-        "form": form, "summary": summary, "providers": online_providers(),
-        "payment_minutes": settings.ORDER_PAYMENT_MINUTES,
-    })
+    return render(
+        request,
+        "portal/checkout.html",
+        {
+            "form": form,
+            "summary": summary,
+            "providers": online_providers(),
+            "payment_minutes": settings.ORDER_PAYMENT_MINUTES,
+        },
+    )
 
 
 def _single_provider() -> str:

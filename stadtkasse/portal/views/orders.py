@@ -41,14 +41,18 @@ def order(request: HttpRequest, code: str) -> HttpResponse:
     expire_if_overdue(found)
 
     lines = list(found.lines.all())
-    return render(request, "portal/order.html", {
-        "order": found,
-        "lines": lines,
-        "vat_totals": vat_totals(lines),
-        "payments": found.payments.exclude(provider="").order_by("created_at"),
-        "can_pay": can_pay(found),
-        "providers": online_providers(),
-    })
+    return render(
+        request,
+        "portal/order.html",
+        {
+            "order": found,
+            "lines": lines,
+            "vat_totals": vat_totals(lines),
+            "payments": found.payments.exclude(provider="").order_by("created_at"),
+            "can_pay": can_pay(found),
+            "providers": online_providers(),
+        },
+    )
 
 
 @require_POST
@@ -60,7 +64,9 @@ def pay(request: HttpRequest, code: str) -> HttpResponse:
     try:
         check_provider(provider_id)
         url = start_payment(
-            found, provider_id=provider_id, return_url=return_url(request),
+            found,
+            provider_id=provider_id,
+            return_url=return_url(request),
             notify_url=notify_url(request, provider_id),
         )
     except (SaleError, PortalError) as error:

@@ -42,7 +42,7 @@ def payment_return(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def payment_notification(request: HttpRequest, provider: str) -> JsonResponse:
     """Receive a server-to-server notification; it is signed, so CSRF does not apply."""
-    body = request.body[:MAX_NOTIFICATION_BYTES + 1]
+    body = request.body[: MAX_NOTIFICATION_BYTES + 1]
     if len(body) > MAX_NOTIFICATION_BYTES:
         return JsonResponse({"error": "notification too large"}, status=413)
     try:
@@ -56,12 +56,14 @@ def payment_notification(request: HttpRequest, provider: str) -> JsonResponse:
     except UnknownPayment as error:
         logger.warning("notification from %s for unknown payment %r", provider, str(error)[:64])
         return JsonResponse({"error": "unknown payment reference"}, status=404)
-    return JsonResponse({
-        "status": "accepted",
-        "payment": str(payment.reference),
-        "state": payment.state,
-        "needs_clarification": payment.needs_clarification,
-    })
+    return JsonResponse(
+        {
+            "status": "accepted",
+            "payment": str(payment.reference),
+            "state": payment.state,
+            "needs_clarification": payment.needs_clarification,
+        }
+    )
 
 
 def _payment_or_none(reference: str, request: HttpRequest) -> Payment | None:
@@ -69,6 +71,9 @@ def _payment_or_none(reference: str, request: HttpRequest) -> Payment | None:
         value = uuid.UUID(reference)
     except ValueError:
         return None
-    return Payment.objects.select_related("order").filter(
-        reference=value, order__municipality=request.municipality
-    ).exclude(provider="").first()
+    return (
+        Payment.objects.select_related("order")
+        .filter(reference=value, order__municipality=request.municipality)
+        .exclude(provider="")
+        .first()
+    )

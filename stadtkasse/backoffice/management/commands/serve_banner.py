@@ -13,6 +13,7 @@ class Command(BaseCommand):
         host = os.environ.get("HOST", "127.0.0.1")
         port = os.environ.get("PORT", "8000")
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         lines = [
             "",
             "Stadtkasse is starting.",
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             f"  Back office (staff):      {base}/verwaltung/",
             f"  Django admin:             {base}/admin/",
             f"  Health check:             {base}/healthz",
-            f"  Database:                 {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+            f"  Database:                 {engine}",
         ]
         if settings.DEMO:
             lines.append(f"Demo logins (password for all: {DEMO_PASSWORD}):")
