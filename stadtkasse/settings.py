@@ -51,6 +51,11 @@ INSTALLED_APPS = [
     "stadtkasse.catalog",
     "stadtkasse.orders",
     "stadtkasse.payments",
+    "stadtkasse.banking",
+    "stadtkasse.sepa",
+    "stadtkasse.terminals",
+    "stadtkasse.paylinks",
+    "stadtkasse.xbezahldienste",
     "stadtkasse.portal",
     "stadtkasse.counter",
     "stadtkasse.backoffice",
@@ -187,3 +192,8 @@ DEMO_EPAY_URL = os.environ.get("DEMO_EPAY_URL", "/dev/epay/pay/")
 # Serve uploaded product images from MEDIA_ROOT through Django. Right for the embedded
 # installation; behind a reverse proxy, let the proxy serve /media/ and set this to 0.
 SERVE_MEDIA = _env_bool("STADTKASSE_SERVE_MEDIA", True)
+
+# Modules that register payment providers, in the order the portal offers them.
+PAYMENT_PROVIDERS = [
+    "stadtkasse.payments.providers.demo",
+]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from stadtkasse.backoffice import views
 
@@ -12,4 +12,8 @@ urlpatterns = [
     # Before the order detail, so that "export.csv" is never taken for an order code.
     path("journal/export.csv", views.export_csv, name="export"),
     path("journal/<str:code>/", views.order_detail, name="order"),
+    # Feature URL modules; each feature keeps its own routes.
+    path("", include("stadtkasse.backoffice.urls_refunds")),
+    path("", include("stadtkasse.backoffice.urls_banking")),
+    path("", include("stadtkasse.backoffice.urls_debit")),
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from stadtkasse.counter import views
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("<int:pos_id>/", views.till, name="till"),
     path("<int:pos_id>/verkauf", views.sale, name="sale"),
     path("<int:pos_id>/artikel", views.barcode, name="barcode"),
+    # Feature URL modules; each feature keeps its own routes.
+    path("", include("stadtkasse.counter.urls_terminal")),
+    path("", include("stadtkasse.counter.urls_paylink")),
 ]

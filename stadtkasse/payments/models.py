@@ -34,7 +34,10 @@ PAYMENT_TRANSITIONS = {
 class PaymentMethod(models.TextChoices):
     CASH = "cash", _("Cash")
     CARD_EXTERNAL = "card_external", _("Card (stand-alone terminal)")
+    CARD_TERMINAL = "card_terminal", _("Card (integrated terminal)")
     EPAY = "epay", _("Online payment")
+    TRANSFER = "transfer", _("Bank transfer")
+    SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
 
 
 class ClarificationReason(models.TextChoices):

@@ -63,7 +63,7 @@ def start_online_payment(
         _require_payable(order)
         payment = Payment.objects.create(
             order=order,
-            method=PaymentMethod.EPAY,
+            method=provider.method,
             provider=provider.identifier,
             amount_cents=order.total_cents,
             state=PaymentState.PENDING,

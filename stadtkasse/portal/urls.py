@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from stadtkasse.portal.views import account, cart, catalog, checkout, legal, orders, payment
 
@@ -31,4 +31,8 @@ urlpatterns = [
     path("impressum/", legal.legal_page, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", legal.legal_page, {"page": "privacy"}, name="privacy"),
     path("barrierefreiheit/", legal.legal_page, {"page": "accessibility"}, name="accessibility"),
+    # Feature URL modules; each feature keeps its own routes.
+    path("", include("stadtkasse.portal.urls_transfer")),
+    path("", include("stadtkasse.portal.urls_debit")),
+    path("", include("stadtkasse.portal.urls_paylink")),
 ]

@@ -43,6 +43,8 @@ class PaymentProvider(ABC):
     identifier: ClassVar[str]
     # Name shown to citizens; a lazy translation.
     name: ClassVar[object]
+    # The payment method a payment through this provider is booked as.
+    method: ClassVar[str] = "epay"
 
     @classmethod
     def is_available(cls) -> bool:

@@ -1,0 +1,3 @@
+"""URLs of the banking feature, included by backoffice/urls.py."""
+
+urlpatterns: list = []

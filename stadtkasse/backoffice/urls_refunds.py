@@ -1,0 +1,3 @@
+"""URLs of the refunds feature, included by backoffice/urls.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the terminal feature, included by counter/urls.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the paylink feature, included by portal/urls.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the transfer feature, included by portal/urls.py."""
+
+urlpatterns: list = []
