@@ -133,7 +133,7 @@ def apply_provider_result(result: ProviderResult, *, cause: str) -> Payment:
             if result.amount_cents is not None:
                 payment.amount_cents = result.amount_cents
         payment.save()
-        _event(payment, old_state, result.state, cause)
+        _event(payment, old_state, result.state, cause, **result.data)
         audit(f"payment.{result.state}", payment, municipality=payment.order.municipality)
 
         if result.state == PaymentState.CONFIRMED:
