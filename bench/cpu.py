@@ -8,6 +8,7 @@ from /proc (Linux only).
 import logging
 import os
 import resource
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _process_stats() -> list[tuple[int, int, str, float]]:
-    """Return pid, parent pid, command name and CPU seconds of every process."""
+    """Return pid, parent pid, command line and CPU seconds of every process."""
     stats = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -27,11 +28,14 @@ def _process_stats() -> list[tuple[int, int, str, float]]:
             raw = (entry / "stat").read_text()
         except OSError:
             continue  # the process ended meanwhile
-        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
         fields = raw[raw.rindex(")") + 2 :].split()
         # Fields after the name start at "state" (field 3); utime and stime are 14 and 15.
         seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        stats.append((int(entry.name), int(fields[1]), name, seconds))
+        stats.append((int(entry.name), int(fields[1]), command, seconds))
     return stats
 
 
@@ -44,28 +48,71 @@ def _machine_busy_idle() -> tuple[float, float]:
 @dataclass
 class CpuSnapshot:
     server: float
-    postgres: float
     client: float
     machine_busy: float
     machine_idle: float
 
 
 def snapshot(server_pid: int | None) -> CpuSnapshot:
-    """Take the CPU seconds used so far by the server's processes, PostgreSQL and the client.
+    """Take the CPU seconds used so far by the server's processes and the client.
 
-    The server's processes are the gunicorn arbiter and its children. PostgreSQL counts
-    every process named postgres, so other databases' work on this machine shows too.
-    The client is every finished child process of this program (the load generator).
+    The server's processes are the gunicorn arbiter and its children. The client is every
+    finished child process of this program (the load generator).
     """
     stats = _process_stats()
-    server = sum(s for pid, ppid, _n, s in stats if server_pid in (pid, ppid))
-    postgres = sum(s for _pid, _ppid, name, s in stats if name == "postgres")
+    server = sum(s for pid, ppid, _c, s in stats if server_pid in (pid, ppid))
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy, idle = _machine_busy_idle()
-    return CpuSnapshot(server, postgres, children.ru_utime + children.ru_stime, busy, idle)
+    return CpuSnapshot(server, children.ru_utime + children.ru_stime, busy, idle)
 
 
-def usage(before: CpuSnapshot, after: CpuSnapshot, iterations: int) -> dict:
+class PostgresCpu:
+    """Add up the CPU seconds of the PostgreSQL backends serving one database.
+
+    Backends come and go (Django closes a connection older than CONN_MAX_AGE), so a
+    thread reads them every half second and keeps each backend's last value. A backend
+    that ends loses at most its last half second. PostgreSQL's background writers are not
+    counted.
+    """
+
+    INTERVAL = 0.5
+
+    def __init__(self, database: str | None):
+        self.marker = f" {database} " if database else None
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "PostgresCpu":
+        if self.marker:
+            self._read(initial=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.marker:
+            self._stop.set()
+            self._thread.join()
+            self._read(initial=False)
+
+    @property
+    def seconds(self) -> float:
+        return sum(value - self.first.get(pid, 0.0) for pid, value in self.last.items())
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            self._read(initial=False)
+
+    def _read(self, *, initial: bool) -> None:
+        for pid, _ppid, command, seconds in _process_stats():
+            if command.startswith("postgres:") and self.marker in command:
+                if initial:
+                    self.first[pid] = seconds
+                self.last[pid] = seconds
+
+
+def usage(before: CpuSnapshot, after: CpuSnapshot, iterations: int, postgres: float = 0.0) -> dict:
     """Describe the CPU used between two snapshots, in total and per iteration (ms)."""
 
     def per(seconds: float) -> float | None:
@@ -74,7 +121,6 @@ def usage(before: CpuSnapshot, after: CpuSnapshot, iterations: int) -> dict:
     busy = after.machine_busy - before.machine_busy
     idle = after.machine_idle - before.machine_idle
     server = after.server - before.server
-    postgres = after.postgres - before.postgres
     client = after.client - before.client
     return {
         "machine_busy_percent": round(100 * busy / (busy + idle), 1) if busy + idle else None,
@@ -107,3 +153,24 @@ def wait_until_quiet(threshold: float, timeout: float) -> dict:
         logger.info("machine %.0f %% busy, waiting for less than %.0f %%", busy, threshold)
         busy = busy_percent(5.0)
     return {"busy_percent_at_start": round(busy, 1), "quiet": busy < threshold}
+
+
+class RunMeter:
+    """Measure the CPU used by server, PostgreSQL, client and others during one load run."""
+
+    def __init__(self, server_pid: int, postgres_database: str | None):
+        self.server_pid = server_pid
+        self.postgres = PostgresCpu(postgres_database)
+        self.before: CpuSnapshot | None = None
+        self.after: CpuSnapshot | None = None
+
+    def start(self) -> None:
+        self.before = snapshot(self.server_pid)
+        self.postgres.__enter__()
+
+    def stop(self) -> None:
+        self.postgres.__exit__(None, None, None)
+        self.after = snapshot(self.server_pid)
+
+    def usage(self, iterations: int) -> dict:
+        return usage(self.before, self.after, iterations, self.postgres.seconds)

@@ -124,6 +124,11 @@ class Installation:
         return f"{base}/{self.postgres_database}"
 
     @property
+    def postgres_name(self) -> str | None:
+        """Return the name of this installation's PostgreSQL database, or None on SQLite."""
+        return self.postgres_database if self.database == "postgres" else None
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

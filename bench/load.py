@@ -88,8 +88,13 @@ def run_load(
     processes: int,
     warmup: float,
     duration: float,
+    meter=None,
 ) -> LoadResult:
-    """Run every user in a closed loop for warmup + duration seconds and collect samples."""
+    """Run every user in a closed loop for warmup + duration seconds and collect samples.
+
+    ``meter.start()`` is called when every user has set itself up (logins cost the server
+    much CPU and are not part of the load), and ``meter.stop()`` when all have finished.
+    """
     processes = max(1, min(processes, len(users)))
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(len(users) + 1)
@@ -116,6 +121,8 @@ def run_load(
         for worker in workers:
             worker.terminate()
         raise RuntimeError(f"user setup failed: {errors}") from None
+    if meter is not None:
+        meter.start()
     start_time.value = time.monotonic()
     start_event.set()
 
@@ -129,6 +136,8 @@ def run_load(
             errors.append(payload)
     for worker in workers:
         worker.join(timeout=30)
+    if meter is not None:
+        meter.stop()
     if errors:
         raise RuntimeError(f"users failed during the load: {errors[:3]}")
 

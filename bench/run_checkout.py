@@ -130,22 +130,21 @@ def bench_database(database: str, args) -> dict:
                     for n in range(citizens)
                 ]
                 quiet = cpu.wait_until_quiet(args.quiet_below, args.quiet_wait)
-                before = cpu.snapshot(installation.server.pid)
+                meter = cpu.RunMeter(installation.server.pid, installation.postgres_name)
                 load = run_load(
                     checkout_citizen,
                     users,
                     processes=args.client_processes,
                     warmup=args.warmup,
                     duration=args.duration,
+                    meter=meter,
                 )
                 summary = {
                     "server": dict(installation.server_settings),
                     "citizens": citizens,
                     "checkouts_answered": load.total_successes,
                     **load.summary(),
-                    "cpu": cpu.usage(
-                        before, cpu.snapshot(installation.server.pid), load.total_successes
-                    ),
+                    "cpu": meter.usage(load.total_successes),
                     "machine_at_start": quiet,
                 }
                 summary.pop("users")

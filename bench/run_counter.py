@@ -121,22 +121,21 @@ def bench_database(database: str, args) -> dict:
                     for till in data["tills"][:tills]
                 ]
                 quiet = cpu.wait_until_quiet(args.quiet_below, args.quiet_wait)
-                before = cpu.snapshot(installation.server.pid)
+                meter = cpu.RunMeter(installation.server.pid, installation.postgres_name)
                 load = run_load(
                     counter_till,
                     users,
                     processes=args.client_processes,
                     warmup=args.warmup,
                     duration=args.duration,
+                    meter=meter,
                 )
                 summary = {
                     "server": dict(installation.server_settings),
                     "tills": tills,
                     "sales_answered": load.total_successes,
                     **load.summary(),
-                    "cpu": cpu.usage(
-                        before, cpu.snapshot(installation.server.pid), load.total_successes
-                    ),
+                    "cpu": meter.usage(load.total_successes),
                     "machine_at_start": quiet,
                 }
                 summary.pop("users")
