@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stadtkasse.backoffice.errors import message
 from stadtkasse.backoffice.ledger import ALL_STATES, DEFAULT_STATE, LedgerFilter
+from stadtkasse.core.auth import INVALID_LOGIN
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import Municipality, Operator, PointOfSale
 from stadtkasse.orders.models import OrderState
@@ -20,6 +21,7 @@ class StaffAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
+        "invalid_login": INVALID_LOGIN,
         "not_staff": _(
             "This account has no access to the back office. Citizens sign in on the portal."
         ),

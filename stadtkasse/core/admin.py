@@ -7,10 +7,12 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from stadtkasse.core.auth import StaffAdminAuthenticationForm
 from stadtkasse.core.models import AuditLogEntry, Municipality, Operator, PointOfSale
 from stadtkasse.core.roles import ROLE_PERMISSIONS, group_name
 
 admin.site.site_header = _("Stadtkasse – administration")
+admin.site.login_form = StaffAdminAuthenticationForm
 admin.site.site_title = _("Stadtkasse – administration")
 admin.site.index_title = _("Catalog, organisation and staff")
 

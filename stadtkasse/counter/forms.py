@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from stadtkasse.core.auth import INVALID_LOGIN
 from stadtkasse.counter.errors import CounterError
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.pricing import MAX_LINES, LineRequest
@@ -21,6 +22,7 @@ class CashierAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
+        "invalid_login": INVALID_LOGIN,
         "not_cashier": _(
             "This account may not use the till. Please ask a supervisor to give you the "
             "cashier role."

@@ -23,6 +23,15 @@ MESSAGES = {
         "The quantity “%(quantity)s” is not possible for “%(product)s”. "
         "Please enter a whole number from 1 to %(maximum)s."
     ),
+    "missing_quantity": _("Please enter a quantity for “%(product)s”, for example 1."),
+    "one_per_application": _(
+        "“%(product)s” needs an application per person, so the quantity must be 1. "
+        "Please add a separate line with its own data for each further person."
+    ),
+    "date_implausible": _(
+        "The date %(value)s for “%(field)s” lies more than %(years)s years back. "
+        "Please check it."
+    ),
     "too_many_lines": _(
         "An order can have at most %(maximum)s lines. Please split it into several orders."
     ),

@@ -23,6 +23,8 @@ from stadtkasse.orders.errors import SaleError
 
 MAX_QUANTITY = 100
 MAX_LINES = 50
+# Oldest plausible applicant; an older date of birth is taken as a typing error.
+MAX_AGE = 120
 
 
 @dataclass
@@ -121,6 +123,8 @@ def price_lines(
         if product.pk not in sellable:
             raise SaleError("product_not_available", product=product.name)
 
+        if request.quantity is None or str(request.quantity).strip() == "":
+            raise SaleError("missing_quantity", product=product.name)
         quantity = _to_int(request.quantity)
         if quantity is None or not 1 <= quantity <= MAX_QUANTITY:
             raise SaleError(
@@ -129,6 +133,10 @@ def price_lines(
                 product=product.name,
                 maximum=MAX_QUANTITY,
             )
+
+        # Application data belongs to one person, so such a line is always for one.
+        if quantity != 1 and product.fields.all():
+            raise SaleError("one_per_application", product=product.name)
 
         answers, age = clean_answers(product, request.answers or {}, today)
         variant = choose_variant(product, request.variant_id, age)
@@ -191,6 +199,13 @@ def clean_answers(product: Product, raw: dict, today: date) -> tuple[dict, int |
                         "date_in_future", value=parsed.strftime("%d.%m.%Y"), field=field_.label
                     )
                 age = age_on(parsed, today)
+                if age > MAX_AGE:
+                    raise SaleError(
+                        "date_implausible",
+                        value=parsed.strftime("%d.%m.%Y"),
+                        field=field_.label,
+                        years=MAX_AGE,
+                    )
             value = parsed.isoformat()
         elif field_.kind == FieldKind.NUMBER:
             if _to_int(value) is None:

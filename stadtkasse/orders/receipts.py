@@ -19,6 +19,7 @@ from django.utils.translation import pgettext
 from stadtkasse.catalog.models import VatTreatment
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.money import format_cents
+from stadtkasse.orders.answers import answer_text
 from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.orders.services import vat_totals
 
@@ -95,7 +96,7 @@ def receipt_context(order: Order) -> dict:
             "vat_mark": VAT_MARKS.get(line.vat_treatment, ""),
             "operator": line.operator.name,
             "answers": [
-                {"label": answer.get("label", key), "value": answer.get("value", "")}
+                {"label": answer.get("label", key), "value": answer_text(answer.get("value", ""))}
                 for key, answer in (line.answers or {}).items()
                 if isinstance(answer, dict)
             ],

@@ -5,6 +5,7 @@ from django import template
 from stadtkasse.backoffice.ledger import percent
 from stadtkasse.catalog.models import VatTreatment
 from stadtkasse.core.money import format_cents
+from stadtkasse.orders.answers import answer_text as orders_answer_text
 from stadtkasse.payments.models import PaymentState
 
 register = template.Library()
@@ -38,3 +39,9 @@ def vat_treatment(value: str) -> str:
         return str(VatTreatment(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def answer_text(value) -> str:
+    """Show an application answer; dates stored as YYYY-MM-DD become DD.MM.YYYY."""
+    return orders_answer_text(value)

@@ -77,7 +77,7 @@ def test_answers_not_asked_are_dropped(demo, product):
     assert line.answers["geburtsdatum"]["value"] == "1980-01-01"
 
 
-@pytest.mark.parametrize("quantity", [0, -1, 101, "zwei", "1.5", None, True])
+@pytest.mark.parametrize("quantity", [0, -1, 101, "zwei", "1.5", True])
 def test_quantity_out_of_range(demo, product, quantity):
     ticket = product("abendkarte")
 
@@ -162,3 +162,35 @@ def test_queries_constant_with_catalog_size(demo, product, django_assert_max_num
 
     with django_assert_max_num_queries(5):
         price(demo, *requests)
+
+
+@pytest.mark.parametrize("quantity", [None, "", "  "])
+def test_quantity_missing(demo, product, quantity):
+    ticket = product("abendkarte")
+
+    with pytest.raises(SaleError) as raised:
+        price(demo, LineRequest(ticket.pk, None, quantity))
+
+    assert raised.value.message == (
+        "Bitte geben Sie eine Menge für „Abendkarte ab 18 Uhr“ ein, zum Beispiel 1."
+    )
+
+
+def test_application_line_is_for_one_person(demo, product):
+    card = product("personalausweis")
+    request = LineRequest(card.pk, None, 2, {"geburtsdatum": "1980-01-01"})
+
+    with pytest.raises(SaleError) as raised:
+        price(demo, request)
+
+    assert raised.value.code == "one_per_application"
+
+
+def test_birth_date_too_far_back(demo, product):
+    with pytest.raises(SaleError) as raised:
+        price(demo, id_card(product, "01.01.1890"))
+
+    assert raised.value.message == (
+        "Das Datum 01.01.1890 für „Geburtsdatum der antragstellenden Person“ liegt mehr als "
+        "120 Jahre zurück. Bitte prüfen Sie es."
+    )

@@ -4,6 +4,7 @@ from django import template
 
 from stadtkasse.catalog.models import VatTreatment
 from stadtkasse.core.money import format_cents
+from stadtkasse.orders.answers import answer_text as orders_answer_text
 from stadtkasse.orders.models import Cart
 
 register = template.Library()
@@ -66,10 +67,4 @@ def price_range(product) -> str:
 @register.filter
 def answer_text(value) -> str:
     """Show an application answer; dates stored as YYYY-MM-DD become DD.MM.YYYY."""
-    from datetime import date
-
-    text = str(value)
-    try:
-        return date.fromisoformat(text).strftime("%d.%m.%Y")
-    except ValueError:
-        return text
+    return orders_answer_text(value)

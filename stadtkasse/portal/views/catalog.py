@@ -25,6 +25,7 @@ ANSWER_ERRORS = {
     "missing_answer",
     "invalid_date",
     "date_in_future",
+    "date_implausible",
     "invalid_choice",
     "invalid_number",
 }
@@ -102,7 +103,7 @@ def _add_to_cart(request: HttpRequest, product: Product, form: ProductForm) -> b
 
 
 def _field_of(form: ProductForm, error: SaleError) -> str | None:
-    if error.code == "invalid_quantity":
+    if error.code in ("invalid_quantity", "missing_quantity", "one_per_application"):
         return "quantity"
     if error.code == "unknown_variant" and "variant" in form.fields:
         return "variant"

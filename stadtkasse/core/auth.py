@@ -1,0 +1,17 @@
+"""Sign-in texts shared by the staff logins (counter, back office, admin)."""
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+# Django's own text asks to "enter a correct user name and password", which reads as if
+# the fields were empty; staff need to hear that the sign-in failed.
+INVALID_LOGIN = _(
+    "Sign-in failed: the user name or the password is wrong. Please check both; upper and "
+    "lower case matter."
+)
+
+
+class StaffAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form with the clearer failure message."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, "invalid_login": INVALID_LOGIN}
