@@ -325,7 +325,9 @@ def render_receipt_pdf(order: Order, *, compress: bool = True) -> bytes:
     if contact:
         issuer.append(p(contact, small))
     sellers = []
-    for operator in data["operators"]:
+    for index, operator in enumerate(data["operators"]):
+        if index:
+            sellers.append(Spacer(1, 3 * mm))
         sellers.append(p(operator["name"], bold))
         sellers.extend(p(line, small) for line in operator["address_lines"])
         if operator["vat_id"]:
