@@ -33,7 +33,14 @@ _CATALOG = [
     for model in ("category", "product", "variant", "applicationfield")
     for action in ("add", "change", "delete", "view")
 ]
-_VIEW_ORDERS = ["view_order", "view_orderline", "view_payment", "view_paymentevent"]
+_VIEW_ORDERS = [
+    "view_order",
+    "view_orderline",
+    "view_payment",
+    "view_paymentevent",
+    "view_refund",
+    "view_refundevent",
+]
 
 # Permissions per role as "app_label.codename".
 ROLE_PERMISSIONS = {
@@ -43,6 +50,7 @@ ROLE_PERMISSIONS = {
         "orders.view_ledger",
         "orders.export_ledger",
         "payments.refund_payment",
+        "payments.clarify_payment",
         *(f"orders.{p}" for p in _VIEW_ORDERS[:2]),
         *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
         "catalog.view_product",
@@ -52,10 +60,15 @@ ROLE_PERMISSIONS = {
         "orders.view_ledger",
         "orders.export_ledger",
         "payments.refund_payment",
+        "payments.clarify_payment",
         *(f"orders.{p}" for p in _VIEW_ORDERS[:2]),
         *(f"payments.{p}" for p in _VIEW_ORDERS[2:]),
         # The treasury clears payments that need clarification and traces their history.
         "core.view_auditlogentry",
+        # The treasury imports bank statements and clears the lines that matched no order.
+        "banking.import_statement",
+        # The treasury sends direct debits and refund transfers to the bank as SEPA files.
+        "sepa.export_debits",
     ],
     CATALOG_MANAGER: [
         *(f"catalog.{p}" for p in _CATALOG),

@@ -35,6 +35,14 @@ ORDER_TRANSITIONS = {
     OrderState.EXPIRED: set(),
 }
 
+# Corrections the payment services may make, and only they, each with an audit entry:
+# a returned direct debit reopens a paid order, and a late payment the treasury accepts
+# pays an expired order.
+ORDER_CORRECTIONS = {
+    OrderState.PAID: {OrderState.PENDING_PAYMENT},
+    OrderState.EXPIRED: {OrderState.PAID},
+}
+
 
 class Order(models.Model):
     """One purchase on any channel: the unit of the ledger."""

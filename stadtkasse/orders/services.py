@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from stadtkasse.core.models import Municipality, PointOfSale
 from stadtkasse.core.services import audit, next_kassenzeichen
-from stadtkasse.orders.models import ORDER_TRANSITIONS, Order, OrderLine, OrderState
+from stadtkasse.orders.models import (
+    ORDER_CORRECTIONS,
+    ORDER_TRANSITIONS,
+    Order,
+    OrderLine,
+    OrderState,
+)
 from stadtkasse.orders.pricing import PricedLine
 
 logger = logging.getLogger(__name__)
@@ -107,14 +113,20 @@ def create_order(
     return order
 
 
-def transition(order: Order, new_state: str, *, cause: str, user=None) -> bool:
+def transition(
+    order: Order, new_state: str, *, cause: str, user=None, correction: bool = False
+) -> bool:
     """Move an order to a new state if it still is in the state the caller read.
 
     The update is conditional on the old state, so of two concurrent callers only one
-    wins; the loser gets False and the order is reloaded.
+    wins; the loser gets False and the order is reloaded. ``correction=True`` also allows
+    the steps of ORDER_CORRECTIONS; only the payment services pass it.
     """
     old_state = order.state
-    if new_state not in ORDER_TRANSITIONS[OrderState(old_state)]:
+    allowed = ORDER_TRANSITIONS[OrderState(old_state)]
+    if correction:
+        allowed = allowed | ORDER_CORRECTIONS.get(OrderState(old_state), set())
+    if new_state not in allowed:
         raise TransitionError(f"order {order.code}: {old_state} -> {new_state} is not allowed")
 
     now = timezone.now()
@@ -135,7 +147,7 @@ def transition(order: Order, new_state: str, *, cause: str, user=None) -> bool:
         order,
         municipality=order.municipality,
         user=user,
-        data={"from": old_state, "cause": cause},
+        data={"from": old_state, "cause": cause, **({"correction": True} if correction else {})},
     )
     logger.info("order %s: %s -> %s (%s)", order.code, old_state, new_state, cause)
     return True

@@ -1,4 +1,14 @@
-"""Payment services: start, confirm and record payments, idempotently.
+"""Payment services: start, confirm and record payments, idempotently, and settle orders.
+
+An order's open amount is its total minus what its counted payments brought in. A
+confirmed payment counts unless it waits for clarification; what it brought in is its
+amount minus its refunds and returned debits that have not failed. An order becomes paid
+when a confirmed payment matches the open amount exactly. A payment that does not match,
+or that arrives for an order that is paid, expired or canceled, is kept and flagged for
+clarification by the treasury (stadtkasse.payments.clarification).
+
+Refunds and returned debits live in stadtkasse.payments.refunds; their services can be
+imported from here as well.
 
 Locking rule: a change to a payment first locks the payment row, then the order row, in
 that order everywhere, so that two notifications for one payment run one after the
@@ -10,6 +20,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from stadtkasse.core.money import format_cents
@@ -24,6 +35,8 @@ from stadtkasse.payments.models import (
     PaymentEvent,
     PaymentMethod,
     PaymentState,
+    Refund,
+    RefundState,
 )
 from stadtkasse.payments.providers import get_provider
 from stadtkasse.payments.providers.base import ProviderResult
@@ -141,39 +154,82 @@ def apply_provider_result(result: ProviderResult, *, cause: str) -> Payment:
     return payment
 
 
+def counted_payments(order: Order):
+    """Return the confirmed payments of an order that do not wait for clarification."""
+    return Payment.objects.filter(
+        order_id=order.pk, state=PaymentState.CONFIRMED, needs_clarification=False
+    )
+
+
+def paid_cents(order: Order, *, exclude: Payment | None = None) -> int:
+    """Return what the counted payments of an order brought in, less refunds and returned debits."""
+    payments = counted_payments(order)
+    if exclude is not None:
+        payments = payments.exclude(pk=exclude.pk)
+    received = payments.aggregate(total=Sum("amount_cents"))["total"] or 0
+    returned = (
+        Refund.objects.filter(payment__in=payments)
+        .exclude(state=RefundState.FAILED)
+        .aggregate(total=Sum("amount_cents"))["total"]
+        or 0
+    )
+    return received - returned
+
+
+def open_amount_cents(order: Order, *, exclude: Payment | None = None) -> int:
+    """Return what is still to pay for an order; negative where it was overpaid."""
+    return order.total_cents - paid_cents(order, exclude=exclude)
+
+
 def _settle_order(payment: Payment) -> None:
-    """Mark the order paid by a confirmed payment, or flag the payment for clarification."""
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    """Mark the order paid by a confirmed payment, or flag the payment for clarification.
+
+    The caller holds the payment's row lock; this locks the order row.
+    """
+    order = (
+        Order.objects.select_for_update().select_related("municipality").get(pk=payment.order_id)
+    )
     payment.order = order
 
     reason = ""
+    open_cents = None
     if order.state == OrderState.PAID:
         reason = ClarificationReason.ALREADY_PAID
     elif order.state not in PAYABLE_STATES:
         reason = ClarificationReason.ORDER_NOT_PAYABLE
-    elif payment.amount_cents != order.total_cents:
-        reason = ClarificationReason.AMOUNT_MISMATCH
+    else:
+        open_cents = open_amount_cents(order, exclude=payment)
+        if payment.amount_cents < open_cents:
+            reason = ClarificationReason.UNDERPAYMENT
+        elif payment.amount_cents > open_cents:
+            reason = ClarificationReason.OVERPAYMENT
 
     if reason:
-        Payment.objects.filter(pk=payment.pk).update(
-            needs_clarification=True, clarification_reason=reason
-        )
-        payment.needs_clarification = True
-        payment.clarification_reason = reason
-        audit(
-            "payment.needs_clarification",
-            payment,
-            municipality=order.municipality,
-            data={"reason": reason, "order": order.code},
-        )
-        logger.warning(
-            "payment %s for order %s needs clarification: %s",
-            payment.reference,
-            order.code,
-            reason,
-        )
+        flag_for_clarification(payment, reason, open_cents=open_cents)
         return
     transition_order(order, OrderState.PAID, cause=f"payment {payment.reference} confirmed")
+
+
+def flag_for_clarification(payment: Payment, reason: str, *, open_cents: int | None = None) -> None:
+    """Put a confirmed payment into the treasury's clarification queue; it stops counting."""
+    order = payment.order
+    Payment.objects.filter(pk=payment.pk).update(
+        needs_clarification=True, clarification_reason=reason, clarification_outcome=""
+    )
+    payment.needs_clarification = True
+    payment.clarification_reason = reason
+    payment.clarification_outcome = ""
+    data = {"reason": reason, "order": order.code, "amount_cents": payment.amount_cents}
+    if open_cents is not None:
+        data["open_cents"] = open_cents
+    _event(payment, payment.state, payment.state, f"needs clarification: {reason}", **data)
+    audit("payment.needs_clarification", payment, municipality=order.municipality, data=data)
+    logger.warning(
+        "payment %s for order %s needs clarification: %s",
+        payment.reference,
+        order.code,
+        reason,
+    )
 
 
 def cancel_pending_payment(payment: Payment, *, cause: str) -> None:
@@ -235,3 +291,24 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+# Refund services live in their own module, which imports this one; they are handed out
+# here on first access so that callers can import every payment service from one place.
+_REFUND_SERVICES = {
+    "refund_payment",
+    "refund_order",
+    "record_chargeback",
+    "mark_refunds_sent",
+    "complete_refund",
+    "fail_refund",
+    "Payee",
+}
+
+
+def __getattr__(name: str):
+    if name in _REFUND_SERVICES:
+        from stadtkasse.payments import refunds
+
+        return getattr(refunds, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

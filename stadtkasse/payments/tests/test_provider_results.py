@@ -126,7 +126,7 @@ def test_second_payment_for_paid_order_flagged(order):
     assert second.clarification_reason == ClarificationReason.ALREADY_PAID
 
 
-def test_amount_mismatch_flagged(order):
+def test_amount_below_total_flagged(order):
     payment, _url = start(order)
 
     apply_provider_result(report(payment, PaymentState.CONFIRMED, amount=1), cause="notification")
@@ -134,7 +134,7 @@ def test_amount_mismatch_flagged(order):
     payment.refresh_from_db()
     order.refresh_from_db()
     assert order.state == OrderState.PENDING_PAYMENT
-    assert payment.clarification_reason == ClarificationReason.AMOUNT_MISMATCH
+    assert payment.clarification_reason == ClarificationReason.UNDERPAYMENT
 
 
 def test_unknown_reference_raises(order):
