@@ -43,6 +43,14 @@ def areas_for(user) -> list[Area]:
                 reverse("admin:index"),
             )
         )
+    if user.has_perm("payments.clarify_payment"):
+        areas.append(
+            Area(
+                _("Payments to clarify"),
+                _("Refund, reassign or accept payments that did not settle their order."),
+                reverse("backoffice:clarification_queue"),
+            )
+        )
     if user.has_perm("payments.refund_payment"):
         areas.append(
             Area(
