@@ -7,7 +7,6 @@ server on the same machine, and it follows Django's CSRF rules like a browser do
 import http.client
 import json
 import re
-import time
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -187,13 +186,6 @@ def csrf_from_html(html: str) -> str:
     return match.group(1) if match else ""
 
 
-def timed(call, *args, **kwargs) -> tuple[float, object]:
-    """Call a function and return (seconds it took, its result)."""
-    start = time.perf_counter()
-    result = call(*args, **kwargs)
-    return time.perf_counter() - start, result
-
-
 class Form:
     """A form found in a page: its action, method, fields with values, and submit buttons."""
 
@@ -240,8 +232,8 @@ class _FormParser(HTMLParser):
             if kind in ("submit", "button", "image"):
                 self._form.buttons.append((name, attributes.get("value", ""), ""))
             elif kind in ("checkbox", "radio"):
-                # A browser sends a checked box; the first radio option stands in when
-                # none is checked, so that a form with one payment method can be sent.
+                # A browser sends a checked box. The first radio option is taken when none
+                # is checked, so that a form with one payment method can be sent.
                 if "checked" in attributes or (kind == "radio" and name not in self._radio_seen):
                     self._form.fields = [f for f in self._form.fields if f[0] != name]
                     self._form.fields.append((name, attributes.get("value", "on")))

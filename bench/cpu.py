@@ -33,7 +33,8 @@ def _process_stats() -> list[tuple[int, int, str, float]]:
         except OSError:
             continue
         fields = raw[raw.rindex(")") + 2 :].split()
-        # Fields after the name start at "state" (field 3); utime and stime are 14 and 15.
+        # The fields after the name start at "state" (field 3 of proc(5)), so utime and
+        # stime (fields 14 and 15) are at index 11 and 12.
         seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
         stats.append((int(entry.name), int(fields[1]), command, seconds))
     return stats

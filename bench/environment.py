@@ -35,7 +35,7 @@ CODE_PACKAGES = ("stadtkasse", "stadtkasse_dev")
 
 
 class BenchError(Exception):
-    """The benchmark could not set up or run its installation; the message says why."""
+    """The benchmark could not set up or run its installation; the message gives the reason."""
 
 
 def stop_on_sigterm() -> None:
@@ -260,7 +260,7 @@ class Installation:
             "127.0.0.1",
         ]
         if access_log:
-            # ./serve logs every request to stdout; a file costs the server about the same.
+            # ./serve writes the access log to stdout. Here it goes to a file in the data folder.
             command += ["--access-logfile", str(self.data_dir / "access.log")]
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed with the server
         self.server = subprocess.Popen(
@@ -289,7 +289,7 @@ class Installation:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.2)
-        raise BenchError(f"gunicorn did not answer /healthz within {timeout:.0f} s")
+        raise BenchError(f"gunicorn did not respond to /healthz within {timeout:.0f} s")
 
     def server_log(self) -> str:
         path = self.data_dir / "server.log"

@@ -153,7 +153,7 @@ def create_products(count: int) -> dict:
 
 
 def count_orders() -> dict:
-    """Count orders per channel and state, to check that every answered sale was stored once."""
+    """Count orders per channel and state, to check that every successful sale was stored once."""
     from django.db.models import Count
 
     from stadtkasse.orders.models import Order

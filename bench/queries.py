@@ -28,7 +28,7 @@ from bench.run_counter import counter_till, git_revision
 
 logger = logging.getLogger("bench.queries")
 
-# Each flow runs this often per catalog size; the last run is reported, because the first
+# Each flow runs this often per catalog size, and only the last run is reported. The first
 # requests of a fresh worker fill caches (content types, permissions) and send more.
 REPEATS = 3
 
@@ -115,7 +115,7 @@ def bench_database(database: str, args) -> dict:
             added = size
             # One worker, so that every request of a flow meets the same warm caches. It
             # needs a second thread: the demo platform's payment request sends the
-            # notification to Stadtkasse in the same server while it waits for the answer.
+            # notification to Stadtkasse in the same server while it waits for the response.
             installation.start_server(
                 workers=1, threads=4, access_log=False, settings_module="bench.settings"
             )

@@ -155,7 +155,7 @@ def bench_database(database: str, args) -> dict:
         answered = sum(run["checkouts_answered"] for run in runs)
         if stored != answered:
             logger.warning(
-                "stored %d paid portal orders but completed %d checkouts", stored, answered
+                "stored %d paid portal orders, but %d checkouts succeeded", stored, answered
             )
         facts["load_average_after"] = os.getloadavg()
     return {

@@ -145,7 +145,9 @@ def bench_database(database: str, args) -> dict:
         stored = installation.prepare("orders").get("counter/paid", 0)
         answered = sum(run["sales_answered"] for run in runs)
         if stored != answered:
-            logger.warning("stored %d paid counter orders but answered %d sales", stored, answered)
+            logger.warning(
+                "stored %d paid counter orders, but %d sale requests succeeded", stored, answered
+            )
         facts["load_average_after"] = os.getloadavg()
     return {
         "benchmark": "counter",
