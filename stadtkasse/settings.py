@@ -197,3 +197,31 @@ SERVE_MEDIA = _env_bool("STADTKASSE_SERVE_MEDIA", True)
 PAYMENT_PROVIDERS = [
     "stadtkasse.payments.providers.demo",
 ]
+
+# E-payment platforms that speak XBezahldienste 1.0 (ePayBL, pmPayment, epay21), configured
+# per municipality in the admin; docs/epayment.md describes the set-up.
+PAYMENT_PROVIDERS.append("stadtkasse.xbezahldienste.provider")
+import hashlib  # noqa: E402  (only the settings below need it)
+
+# Where this server reaches itself; a platform address that is a path (the demo's stub
+# under /dev/xbezahldienste/) is resolved against it.
+_own_host = os.environ.get("HOST", "")
+XBEZAHLDIENSTE_LOCAL_ORIGIN = os.environ.get(
+    "XBEZAHLDIENSTE_LOCAL_ORIGIN",
+    "http://{}:{}".format(
+        _own_host if _own_host not in ("", "0.0.0.0", "::") else "127.0.0.1",
+        os.environ.get("PORT", "8000"),
+    ),
+)
+# The demo's XBezahldienste platform stub: its state file and its OAuth2 client. The
+# secret goes into the environment, where the demo platform configuration reads it like
+# a real one.
+XBEZAHLDIENSTE_STUB_STORE = DATA_DIR / "dev_xbezahldienste.sqlite3"
+XBEZAHLDIENSTE_DEMO_CLIENT_ID = "stadtkasse-demo"
+if DEMO:
+    INSTALLED_APPS.append("stadtkasse_dev.xbezahldienste")
+    os.environ.setdefault(
+        "XBEZAHLDIENSTE_DEMO_CLIENT_SECRET",
+        hashlib.sha256(f"{SECRET_KEY}:xbezahldienste-demo".encode()).hexdigest(),
+    )
+XBEZAHLDIENSTE_DEMO_CLIENT_SECRET = os.environ.get("XBEZAHLDIENSTE_DEMO_CLIENT_SECRET", "")

@@ -16,6 +16,9 @@ urlpatterns = [
 
 if settings.DEMO:
     urlpatterns.insert(0, path("dev/epay/", include("stadtkasse_dev.epay.urls")))
+    urlpatterns.insert(
+        0, path("dev/xbezahldienste/", include("stadtkasse_dev.xbezahldienste.urls"))
+    )
 
 if settings.SERVE_MEDIA:
     urlpatterns.insert(

@@ -48,8 +48,10 @@ class Outcome:
 def handle_return(payment: Payment, params: Mapping[str, str], *, base_url: str) -> Outcome:
     """Apply the signed result that the citizen brings back, then describe the payment.
 
-    A return without a trustworthy result changes nothing; the notification decides.
-    Reloading the page applies the same result again, which changes nothing either.
+    Where the return carries no trustworthy result, the provider is asked for the status
+    (XBezahldienste platforms return the citizen without one); where that is not
+    possible either, nothing changes and the notification decides. Reloading the page
+    applies the same result again, which changes nothing.
     """
     provider = get_provider(payment.provider)
     try:
@@ -57,6 +59,8 @@ def handle_return(payment: Payment, params: Mapping[str, str], *, base_url: str)
     except ProviderError as error:
         logger.warning("payment %s: return not readable: %s", payment.reference, error)
         result = None
+    if result is None and payment.state == PaymentState.PENDING:
+        result = _fetch_status(provider, payment)
     if result is not None:
         payment = apply_provider_result(result, cause="citizen returned from provider")
     else:
@@ -65,6 +69,14 @@ def handle_return(payment: Payment, params: Mapping[str, str], *, base_url: str)
     outcome = describe_payment(payment)
     outcome.verified = result is not None
     return outcome
+
+
+def _fetch_status(provider, payment: Payment):
+    try:
+        return provider.fetch_status(payment)
+    except ProviderError as error:
+        logger.warning("payment %s: status not fetched: %s", payment.reference, error)
+        return None
 
 
 def handle_notification(
