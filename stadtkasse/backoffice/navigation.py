@@ -51,11 +51,12 @@ def areas_for(user) -> list[Area]:
                 reverse("backoffice:clarification_queue"),
             )
         )
-    if user.has_perm("payments.refund_payment"):
+    if user.has_perm("banking.import_statement"):
         areas.append(
             Area(
                 _("Bank statements"),
                 _("Match incoming transfers by Kassenzeichen."),
+                reverse("backoffice:bank_statements"),
             )
         )
     if user.has_perm("orders.view_ledger"):

@@ -1,0 +1,145 @@
+"""The camt reader: versions, sample files of other projects, and broken files."""
+
+import io
+
+import pytest
+
+from stadtkasse.banking.camt import CamtReader
+from stadtkasse.banking.errors import BankingError
+from stadtkasse.banking.models import BankImport, BankTransaction
+from stadtkasse.banking.references import (
+    Scheme,
+    creditor_reference,
+    find_kassenzeichen,
+    is_valid_creditor_reference,
+)
+
+from .conftest import DATA, SAMPLES
+
+SCHEME = Scheme(prefix="51", width=8, method="mod10")
+
+
+def read(path):
+    with open(path, "rb") as stream:
+        reader = CamtReader(stream, path.name)
+        transactions = [t for _header, entry in reader for t in entry]
+    return reader, transactions
+
+
+@pytest.mark.parametrize("version", ["02", "03", "04", "05", "06", "07", "08"])
+@pytest.mark.parametrize("message", ["052", "053", "054"])
+def test_every_version_read(message, version):
+    container = {"052": "BkToCstmrAcctRpt", "053": "BkToCstmrStmt", "054": "BkToCstmrDbtCdtNtfctn"}
+    statement = {"052": "Rpt", "053": "Stmt", "054": "Ntfctn"}[message]
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:'
+        f'xsd:camt.{message}.001.{version}"><{container[message]}><GrpHdr><MsgId>M1</MsgId>'
+        f"</GrpHdr><{statement}><Id>A1</Id><Acct><Id><IBAN>DE44250501800000123456</IBAN></Id>"
+        f'</Acct><Ntry><Amt Ccy="EUR">12.34</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+        f"<BookgDt><Dt>2026-03-02</Dt></BookgDt></Ntry></{statement}></{container[message]}>"
+        "</Document>"
+    ).encode()
+    reader = CamtReader(io.BytesIO(xml), "test.xml")
+    transactions = [t for _header, entry in reader for t in entry]
+    assert (reader.message_type, reader.version) == (message, version)
+    assert [t.amount_cents for t in transactions] == [1234]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="shared bank samples are not on this machine")
+@pytest.mark.parametrize(
+    ("name", "version", "count"),
+    [
+        ("camt053.v2.minimal.xml", "02", 1),
+        ("camt053.v2.multi.statement.xml", "02", 2),
+        ("camt053.v2.all-balance-types.xml", "02", 1),
+        ("camt052.v2.xml", "02", 1),
+        ("camt054.v2.xml", "02", 3),
+        ("camt053.v4.xml", "04", 1),
+    ],
+)
+def test_sample_files_read(name, version, count):
+    reader, transactions = read(SAMPLES / name)
+    assert reader.version == version
+    assert len(transactions) == count
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="shared bank samples are not on this machine")
+def test_sample_multi_statement_headers():
+    reader, _transactions = read(SAMPLES / "camt053.v2.multi.statement.xml")
+    assert [h.statement_id for h in reader.statements] == [
+        "253EURNL26VAYB8060476890",
+        "254EURNL26VAYB8060476890",
+    ]
+
+
+def test_version_08_parties_and_codes():
+    _reader, transactions = read(DATA / "sparkasse_camt053_v08_ueberweisungen.xml")
+    first = transactions[0]
+    assert first.counterparty_name == "Jürgen Müller"
+    assert first.remittance_lines == ["Hundesteuer 2026 Kassenzeichen 5100.00", "01.01-9 Danke"]
+    assert first.bank_transaction_code == "PMNT/RCDT/ESCT"
+
+
+def test_version_02_return_reason():
+    _reader, transactions = read(DATA / "volksbank_camt053_v02_ruecklastschrift.xml")
+    assert transactions[0].return_reason == "MD06"
+    assert transactions[0].charges_cents == 300
+    assert transactions[0].entry_amount_cents == 2800
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "kaputt_abgeschnitten.xml",
+            "Die Datei „kaputt_abgeschnitten.xml“ ist beschädigt oder unvollständig",
+        ),
+        ("kein_xml.xml", "Die Datei „kein_xml.xml“ ist keine XML-Datei."),
+        (
+            "falscher_namensraum.xml",
+            "Die Datei „falscher_namensraum.xml“ ist keine camt.052-, camt.053- oder "
+            "camt.054-Nachricht der Versionen 02 bis 08 (gefunden: "
+            "„urn:iso:std:iso:20022:tech:xsd:pain.008.001.08“).",
+        ),
+        (
+            "mit_doctype.xml",
+            "Die Datei „mit_doctype.xml“ enthält eine Dokumenttyp-Deklaration (DOCTYPE)",
+        ),
+    ],
+)
+def test_broken_file_imports_nothing(orders, import_file, name, message):
+    with pytest.raises(BankingError) as raised:
+        import_file(name)
+    assert raised.value.message.startswith(message)
+    assert BankImport.objects.count() == 0
+    assert BankTransaction.objects.count() == 0
+    assert orders[101].payments.count() == 0
+
+
+def test_empty_file_rejected():
+    with pytest.raises(BankingError) as raised:
+        list(CamtReader(io.BytesIO(b""), "leer.xml"))
+    assert raised.value.code == "empty_file"
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["KZ 5100 0000 011"], ["51000000011"]),
+        (["5100.0000.01-1"], ["51000000011"]),
+        (["Gebühr KZ 510000000", " 11 Danke"], ["51000000011"]),
+        (["Kassenzeichen 51000000 01"], ["51000000011"]),
+        (["51000001019 und 51000001027"], ["51000001019", "51000001027"]),
+        (["Rechnung 2026 vom 02.03.2026"], []),
+    ],
+)
+def test_kassenzeichen_found(lines, expected):
+    texts = lines if len(lines) == 1 else ["".join(lines), " ".join(lines)]
+    found = [item.kassenzeichen for item in find_kassenzeichen(texts, SCHEME)]
+    assert found == expected
+
+
+def test_creditor_reference_check_digits():
+    assert creditor_reference("51000001068") == "RF1051000001068"
+    assert is_valid_creditor_reference("RF10 5100 0001 068") is True
+    assert is_valid_creditor_reference("RF1151000001068") is False
