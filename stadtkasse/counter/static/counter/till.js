@@ -141,6 +141,16 @@
     $("pay-cash").disabled = !payable;
     $("pay-card").disabled = !payable;
     $("clear").disabled = lines.length === 0;
+    // Other payment options (counter/paylink.js) follow the sale through this event.
+    document.dispatchEvent(new CustomEvent("till:sale", { detail: { payable, totalCents: total(), lines: requestLines() } }));
+  }
+
+  // The lines as a sale request names them; the server prices them again.
+  function requestLines() {
+    return lines.map((l) => ({
+      product: l.productId, variant: l.variantId, quantity: Number(l.quantity),
+      ...(l.answers ? { answers: l.answers } : {}),
+    }));
   }
 
   function lineOf(element) {
@@ -521,6 +531,8 @@
   $("new-sale").addEventListener("click", () => $("done-dialog").close());
   // However the dialog closes (button, Escape), the next sale starts empty.
   $("done-dialog").addEventListener("close", newSale);
+  // Another payment option finished the sale.
+  document.addEventListener("till:reset", newSale);
 
   render();
   $("scan").focus();
