@@ -80,7 +80,11 @@ def fill(po: Path, translations: dict) -> list[str]:
         entry["comments"] = [c.replace("#, fuzzy, ", "#, ") for c in entry["comments"]]
         if value is None:
             missing.append(key(entry).replace("\x04", " | "))
-            entry["msgstr"] = ""
+            if entry.get("msgid_plural") is not None:
+                entry["msgstr[0]"] = entry["msgstr[1]"] = ""
+                entry.pop("msgstr", None)
+            else:
+                entry["msgstr"] = ""
             continue
         if isinstance(value, list):
             entry["msgstr[0]"], entry["msgstr[1]"] = value
