@@ -75,10 +75,12 @@ class Session:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        """Send one request on the kept-alive connection; reconnect once if the server closed it.
+        """Send one request on the kept-alive connection, and reconnect once if it was closed.
 
-        A retried request is sent again in full, so callers retry only idempotent ones
-        (GET, or POSTs that carry an idempotency token, as counter sales do).
+        The retry is meant for a connection that gunicorn closed while it was idle, before
+        it read the request. A request that the server dropped after reading it would be
+        sent twice. That is harmless for GETs and for counter sales (same token), and a
+        second add-to-cart POST would add the product again.
         """
         all_headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "de"}
         if self.cookies:
