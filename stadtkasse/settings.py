@@ -225,3 +225,6 @@ if DEMO:
         hashlib.sha256(f"{SECRET_KEY}:xbezahldienste-demo".encode()).hexdigest(),
     )
 XBEZAHLDIENSTE_DEMO_CLIENT_SECRET = os.environ.get("XBEZAHLDIENSTE_DEMO_CLIENT_SECRET", "")
+
+# Bank transfer with GiroCode and SEPA direct debit (stadtkasse.sepa).
+PAYMENT_PROVIDERS.append("stadtkasse.sepa.providers")

@@ -32,6 +32,7 @@ from stadtkasse.core.roles import (
     ensure_roles,
     group_name,
 )
+from stadtkasse.sepa.demo import load_demo_sepa_settings
 from stadtkasse.xbezahldienste.demo import load_demo_platform
 
 logger = logging.getLogger(__name__)
@@ -487,6 +488,7 @@ def load_demo() -> Municipality:
 
     _create_staff(town)
     load_demo_platform(town)
+    load_demo_sepa_settings(town)
     logger.info("demo data loaded: municipality=%s", town.slug)
     return town
 

@@ -59,6 +59,14 @@ def areas_for(user) -> list[Area]:
                 reverse("backoffice:bank_statements"),
             )
         )
+    if user.has_perm("sepa.export_debits"):
+        areas.append(
+            Area(
+                _("Direct debits and refund transfers"),
+                _("Export due direct debits (pain.008) and refunds by transfer (pain.001)."),
+                reverse("backoffice:sepa_debits"),
+            )
+        )
     if user.has_perm("orders.view_ledger"):
         areas.append(
             Area(

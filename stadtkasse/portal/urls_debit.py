@@ -1,3 +1,7 @@
-"""URLs of the debit feature, included by portal/urls.py."""
+from django.urls import path
 
-urlpatterns: list = []
+from stadtkasse.portal.views import debit
+
+urlpatterns = [
+    path("lastschrift/<uuid:reference>/", debit.mandate, name="debit_mandate"),
+]

@@ -1,3 +1,13 @@
-"""URLs of the transfer feature, included by portal/urls.py."""
+from django.urls import path
 
-urlpatterns: list = []
+from stadtkasse.portal.views import transfer
+
+urlpatterns = [
+    path("ueberweisung/<uuid:reference>/", transfer.transfer, name="transfer"),
+    path("ueberweisung/<uuid:reference>/girocode.png", transfer.girocode, name="transfer_girocode"),
+    path(
+        "ueberweisung/<uuid:reference>/zahlungsaufforderung.pdf",
+        transfer.fee_notice,
+        name="transfer_notice",
+    ),
+]
