@@ -33,6 +33,7 @@ from stadtkasse.core.roles import (
     group_name,
 )
 from stadtkasse.sepa.demo import load_demo_sepa_settings
+from stadtkasse.terminals.demo import add_demo_terminal
 from stadtkasse.xbezahldienste.demo import load_demo_platform
 
 logger = logging.getLogger(__name__)
@@ -489,6 +490,7 @@ def load_demo() -> Municipality:
     _create_staff(town)
     load_demo_platform(town)
     load_demo_sepa_settings(town)
+    add_demo_terminal(town)
     logger.info("demo data loaded: municipality=%s", town.slug)
     return town
 

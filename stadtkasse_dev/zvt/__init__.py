@@ -1,0 +1,1 @@
+"""A ZVT card terminal simulator for the demo and the tests (development tree only)."""

@@ -1,0 +1,176 @@
+"""Till endpoints of the card terminal: start a card sale, poll it, abort, recover, close.
+
+The till's script starts a payment with a POST and then polls the transaction's status
+every second; the ZVT dialogue runs in a background thread and writes its progress into
+the database, so any server process can answer the poll.
+"""
+
+import logging
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from stadtkasse.core.models import PointOfSale
+from stadtkasse.counter.errors import CounterError
+from stadtkasse.counter.forms import parse_sale_request
+from stadtkasse.counter.services import till_token
+from stadtkasse.counter.views import _error_json, till_api
+from stadtkasse.orders.errors import SaleError
+from stadtkasse.terminals import services
+from stadtkasse.terminals.errors import TerminalUseError
+from stadtkasse.terminals.models import Charged, TerminalTransaction, TransactionState
+
+logger = logging.getLogger(__name__)
+
+
+def _headline(dialogue: TerminalTransaction) -> str:
+    if dialogue.state == TransactionState.RUNNING:
+        return _("Payment on the terminal is running")
+    if dialogue.charged == Charged.YES:
+        return _("Customer was charged")
+    if dialogue.charged == Charged.NO:
+        return _("Customer was not charged")
+    return _("Unclear – please check the terminal")
+
+
+def transaction_data(dialogue: TerminalTransaction) -> dict:
+    """Return the state of a terminal transaction as the till's script shows it."""
+    pos_id = dialogue.terminal.point_of_sale_id
+    base = {"pos_id": pos_id, "transaction_id": dialogue.pk}
+    data = {
+        "id": dialogue.pk,
+        "kind": dialogue.kind,
+        "state": dialogue.state,
+        "charged": dialogue.charged,
+        "headline": _headline(dialogue),
+        "status_text": dialogue.status_text,
+        "message": dialogue.message,
+        "receipt_lines": dialogue.receipt_lines,
+        "abort_requested": dialogue.abort_requested,
+        "urls": {
+            "status": reverse("counter:terminal_status", kwargs=base),
+            "abort": reverse("counter:terminal_abort", kwargs=base),
+            "recover": reverse("counter:terminal_recover", kwargs=base),
+            "cancel_order": reverse("counter:terminal_cancel_order", kwargs=base),
+            "retry": reverse("counter:terminal_retry", kwargs=base),
+        },
+        "order": None,
+    }
+    if dialogue.payment_id is not None:
+        order = dialogue.payment.order
+        data["order"] = {
+            "order": order.code,
+            "state": order.state,
+            "kassenzeichen": order.kassenzeichen_display,
+            "total_cents": order.total_cents,
+            "change_cents": None,
+            "receipt_url": reverse("counter:receipt", args=[order.code]),
+            "receipt_pdf_url": reverse("counter:receipt_pdf", args=[order.code]),
+        }
+    return data
+
+
+def _load_transaction(point_of_sale: PointOfSale, transaction_id: int) -> TerminalTransaction:
+    try:
+        return TerminalTransaction.objects.select_related(
+            "terminal", "payment__order", "payment__order__municipality"
+        ).get(pk=transaction_id, terminal__point_of_sale=point_of_sale)
+    except TerminalTransaction.DoesNotExist as error:
+        raise Http404("no such terminal transaction") from error
+
+
+@require_POST
+@till_api
+def pay(request: HttpRequest, point_of_sale: PointOfSale) -> JsonResponse:
+    """Store the sale as an open order and start its card payment on the terminal."""
+    try:
+        sale_request = parse_sale_request(request.body)
+        dialogue = services.sell_by_terminal(
+            point_of_sale,
+            request.user,
+            sale_request.lines,
+            submit_token=till_token(point_of_sale, request.user, sale_request.token),
+        )
+    except (CounterError, SaleError, TerminalUseError) as error:
+        logger.info("terminal sale rejected: pos=%s code=%s", point_of_sale.pk, error.code)
+        return _error_json(error)
+    dialogue.refresh_from_db()
+    return JsonResponse(transaction_data(dialogue), status=201)
+
+
+@require_GET
+@till_api
+def status(request: HttpRequest, point_of_sale: PointOfSale, transaction_id: int) -> JsonResponse:
+    """Report the state of a terminal transaction; marks one left behind as unclear."""
+    dialogue = _load_transaction(point_of_sale, transaction_id)
+    if dialogue.state == TransactionState.RUNNING:
+        services.mark_stale_transactions(dialogue.terminal)
+        dialogue.refresh_from_db()
+    return JsonResponse(transaction_data(dialogue))
+
+
+@require_POST
+@till_api
+def abort(request: HttpRequest, point_of_sale: PointOfSale, transaction_id: int) -> JsonResponse:
+    """Ask the terminal to abort the running payment (06 B0)."""
+    dialogue = _load_transaction(point_of_sale, transaction_id)
+    services.request_abort(dialogue)
+    dialogue.refresh_from_db()
+    return JsonResponse(transaction_data(dialogue))
+
+
+@require_POST
+@till_api
+def recover(request: HttpRequest, point_of_sale: PointOfSale, transaction_id: int) -> JsonResponse:
+    """Ask the terminal again for the result of an unclear payment."""
+    dialogue = _load_transaction(point_of_sale, transaction_id)
+    try:
+        services.start_recovery(dialogue)
+    except TerminalUseError as error:
+        return _error_json(error)
+    dialogue.refresh_from_db()
+    return JsonResponse(transaction_data(dialogue))
+
+
+@require_POST
+@till_api
+def cancel_order(
+    request: HttpRequest, point_of_sale: PointOfSale, transaction_id: int
+) -> JsonResponse:
+    """Cancel the open order of a declined card payment."""
+    dialogue = _load_transaction(point_of_sale, transaction_id)
+    try:
+        services.cancel_unpaid_order(dialogue, request.user)
+    except TerminalUseError as error:
+        return _error_json(error)
+    dialogue.refresh_from_db()
+    return JsonResponse(transaction_data(dialogue))
+
+
+@require_POST
+@till_api
+def end_of_day(request: HttpRequest, point_of_sale: PointOfSale) -> JsonResponse:
+    """Start the end-of-day closing of the till's terminal (supervisors and treasury)."""
+    try:
+        dialogue = services.start_end_of_day(point_of_sale, request.user)
+    except TerminalUseError as error:
+        return _error_json(error, status=403 if error.code == "not_allowed" else 400)
+    dialogue.refresh_from_db()
+    return JsonResponse(transaction_data(dialogue), status=201)
+
+
+@require_POST
+@till_api
+def retry(request: HttpRequest, point_of_sale: PointOfSale, transaction_id: int) -> JsonResponse:
+    """Start a new card payment for the open order of a declined or failed one."""
+    dialogue = _load_transaction(point_of_sale, transaction_id)
+    if dialogue.state in (TransactionState.RUNNING, TransactionState.UNCLEAR):
+        return _error_json(TerminalUseError("not_finished"))
+    try:
+        again = services.start_payment(dialogue.payment.order, point_of_sale, request.user)
+    except TerminalUseError as error:
+        return _error_json(error)
+    again.refresh_from_db()
+    return JsonResponse(transaction_data(again), status=201)
