@@ -15,6 +15,7 @@ def test_healthz_rejects_post(client):
     assert client.post("/healthz").status_code == 405
 
 
+@pytest.mark.django_db
 def test_favicon_redirects_to_static_icon(client):
     response = client.get("/favicon.ico")
 
