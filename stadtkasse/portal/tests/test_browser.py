@@ -96,6 +96,7 @@ def test_every_portal_page_passes_axe(page, demo, demo_epay, mailoutbox):
     check("checkout with errors")
 
     page.fill("#id_email", "gast@example.de")
+    page.check("input[name=provider][value=demo]")
     page.press("#id_email", "Enter")
     page.wait_for_url("**/dev/epay/pay/**")
     check("demo payment")
@@ -144,6 +145,9 @@ def test_keyboard_only_checkout(page, demo, demo_epay, mailoutbox):
     page.keyboard.press("Enter")
     page.wait_for_url("**/bestellen/")
     fill_by_keyboard(page, r"^input#id_email", "tastatur@example.de")
+    # The demo provider is the first payment choice; Space selects the focused radio.
+    tab_to(page, r"^input#id_provider: demo$")
+    page.keyboard.press("Space")
     tab_to(page, r"^button#: Zahlungspflichtig bestellen")
     page.keyboard.press("Enter")
     page.wait_for_url("**/dev/epay/pay/**")
