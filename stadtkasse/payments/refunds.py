@@ -173,8 +173,8 @@ def _require_reason(reason: str) -> str:
 
 def _require_amount(amount_cents) -> int:
     if not isinstance(amount_cents, int) or amount_cents <= 0:
-        shown = format_cents(amount_cents) if isinstance(amount_cents, int) else amount_cents
-        raise PaymentError("invalid_refund_amount", value=shown)
+        value = format_cents(amount_cents) if isinstance(amount_cents, int) else amount_cents
+        raise PaymentError("invalid_refund_amount", value=value)
     return amount_cents
 
 
@@ -379,7 +379,7 @@ def complete_refund(
     """Mark a pending refund as done: paid out, refunded on a terminal, or by the provider.
 
     The counter calls this once a cashier paid out cash or refunded on the stand-alone
-    terminal; the integrated terminal calls it with the terminal's receipt number as
+    terminal. The integrated terminal calls it with its receipt number as
     ``provider_reference``. A repeated call is recorded and changes nothing.
     """
     with transaction.atomic():

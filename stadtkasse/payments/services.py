@@ -1,8 +1,8 @@
 """Payment services: start, confirm and record payments, idempotently, and settle orders.
 
 An order's open amount is its total minus what its counted payments brought in. A
-confirmed payment counts unless it waits for clarification; what it brought in is its
-amount minus its refunds and returned debits that have not failed. An order becomes paid
+confirmed payment counts unless it waits for clarification. What it brought in is its
+amount minus those of its refunds and returned debits that have not failed. An order becomes paid
 when a confirmed payment matches the open amount exactly. A payment that does not match,
 or that arrives for an order that is paid, expired or canceled, is kept and flagged for
 clarification by the treasury (stadtkasse.payments.clarification).
@@ -293,8 +293,8 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-# Refund services live in their own module, which imports this one; they are handed out
-# here on first access so that callers can import every payment service from one place.
+# Refund services live in their own module, which imports this one. They are handed out
+# here on first access, so that callers can import every payment service from one place.
 _REFUND_SERVICES = {
     "refund_payment",
     "refund_order",
