@@ -113,6 +113,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
+            # Keep each server thread's connection, so that a request does not open the
+            # file and run the PRAGMAs below again.
+            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "60")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,

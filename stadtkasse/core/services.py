@@ -2,7 +2,7 @@
 
 import logging
 
-from django.db import transaction
+from django.db import connection
 
 from stadtkasse.core import kassenzeichen
 from stadtkasse.core.models import AuditLogEntry, Municipality
@@ -11,35 +11,28 @@ logger = logging.getLogger(__name__)
 
 
 def next_kassenzeichen(municipality: Municipality) -> str:
-    """Allocate the next Kassenzeichen of a municipality; call inside a transaction.
+    """Allocate the next Kassenzeichen of a municipality.
 
-    The running number is taken with a row lock (PostgreSQL) or under SQLite's write lock
-    (IMMEDIATE transactions), so that two tills never get the same number.
+    One ``UPDATE … RETURNING`` takes the running number and counts it up, so two tills
+    never get the same number. The row stays locked until the caller's transaction ends
+    (on SQLite the IMMEDIATE transaction holds the write lock anyway); a caller that
+    does more work after this should allocate before its transaction to keep the lock
+    short.
     """
-    with transaction.atomic():
-        row = (
-            Municipality.objects.select_for_update()
-            .only(
-                "kassenzeichen_prefix",
-                "kassenzeichen_width",
-                "kassenzeichen_method",
-                "kassenzeichen_next",
-            )
-            .get(pk=municipality.pk)
-        )
-        number = row.kassenzeichen_next
+    table = connection.ops.quote_name(Municipality._meta.db_table)
+    with connection.cursor() as cursor:
         while True:
-            value = kassenzeichen.build(
-                row.kassenzeichen_prefix,
-                number,
-                row.kassenzeichen_width,
-                row.kassenzeichen_method,
+            cursor.execute(
+                f"UPDATE {table} SET kassenzeichen_next = kassenzeichen_next + 1 "
+                "WHERE id = %s RETURNING kassenzeichen_next - 1, kassenzeichen_prefix, "
+                "kassenzeichen_width, kassenzeichen_method",
+                [municipality.pk],
             )
-            number += 1
+            number, prefix, width, method = cursor.fetchone()
+            value = kassenzeichen.build(prefix, number, width, method)
+            # A number without a valid mod 11 check digit is skipped.
             if value is not None:
-                break
-        Municipality.objects.filter(pk=row.pk).update(kassenzeichen_next=number)
-    return value
+                return value
 
 
 def audit(

@@ -2,12 +2,15 @@
 
 import logging
 
-from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from stadtkasse.catalog.models import Product, Variant
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import PointOfSale
+from stadtkasse.core.services import next_kassenzeichen
 from stadtkasse.counter.errors import CounterError
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order, OrderState
@@ -22,16 +25,30 @@ logger = logging.getLogger(__name__)
 def may_sell(user, point_of_sale: PointOfSale) -> bool:
     """Tell whether a staff user may sell at a point of sale.
 
-    The answer is kept on the user object, which lives for one request, so that the view
-    and the sale service ask the database once.
+    The permission (through a group or the user) and the till assignment are checked in
+    one query. The answer is kept on the user object, which lives for one request, so
+    that the view and the sale service ask the database once.
     """
-    if not user.is_authenticated or not user.has_perm("orders.sell_at_counter"):
+    if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
     known = user.__dict__.setdefault("_stadtkasse_may_sell", {})
     if point_of_sale.pk not in known:
-        known[point_of_sale.pk] = point_of_sale.cashiers.filter(pk=user.pk).exists()
+        granted = Permission.objects.filter(
+            Q(group__user=OuterRef("pk")) | Q(user=OuterRef("pk")),
+            content_type__app_label="orders",
+            codename="sell_at_counter",
+        )
+        assigned = PointOfSale.cashiers.through.objects.filter(
+            pointofsale_id=point_of_sale.pk, user_id=OuterRef("pk")
+        )
+        known[point_of_sale.pk] = (
+            get_user_model()
+            .objects.filter(pk=user.pk)
+            .filter(Exists(granted), Exists(assigned))
+            .exists()
+        )
     return known[point_of_sale.pk]
 
 
@@ -149,22 +166,39 @@ def sell_once(
     if method == PaymentMethod.CASH and tendered_cents is None:
         tendered_cents = total
 
-    with transaction.atomic():
-        order = create_order(
-            point_of_sale.municipality,
-            lines,
-            channel=Channel.COUNTER,
-            point_of_sale=point_of_sale,
-            cashier=cashier,
-            email=email,
-            state=OrderState.OPEN,
-            submit_token=submit_token,
-        )
-        if order.state == OrderState.PAID:
-            # Another request with the same token stored and paid it in the meantime.
-            return order, False
-        if method == PaymentMethod.CASH:
-            record_cash_payment(order, tendered_cents=tendered_cents, cashier=cashier)
-        else:
-            record_external_card_payment(order, cashier=cashier)
+    # On PostgreSQL the Kassenzeichen is taken in a transaction of its own, so that the
+    # municipality row is not locked while the sale is stored and tills don't queue on it.
+    # A sale that then fails leaves a gap in the numbers, which a Kassenzeichen may have.
+    # SQLite has one writer anyway, so there it stays in the sale's transaction.
+    kassenzeichen = (
+        next_kassenzeichen(point_of_sale.municipality)
+        if connection.vendor == "postgresql"
+        else None
+    )
+    try:
+        with transaction.atomic():
+            order = create_order(
+                point_of_sale.municipality,
+                lines,
+                channel=Channel.COUNTER,
+                point_of_sale=point_of_sale,
+                cashier=cashier,
+                email=email,
+                state=OrderState.OPEN,
+                submit_token=submit_token,
+                token_checked=True,
+                kassenzeichen=kassenzeichen,
+            )
+            if method == PaymentMethod.CASH:
+                payment = record_cash_payment(order, tendered_cents=tendered_cents, cashier=cashier)
+            else:
+                payment = record_external_card_payment(order, cashier=cashier)
+    except IntegrityError:
+        # Another request with the same token stored the sale in the meantime; this
+        # transaction was rolled back whole, so the twin can be read now.
+        existing = Order.objects.filter(submit_token=submit_token).first() if submit_token else None
+        if existing is None:
+            raise
+        return existing, False
+    order.confirmed_payment = payment
     return order, True

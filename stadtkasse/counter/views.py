@@ -249,11 +249,16 @@ def sale(request: HttpRequest, point_of_sale: PointOfSale) -> JsonResponse:
 
 
 def _sale_result(order: Order) -> dict:
-    change = (
-        order.payments.filter(state=PaymentState.CONFIRMED, method=PaymentMethod.CASH)
-        .values_list("change_cents", flat=True)
-        .first()
-    )
+    payment = getattr(order, "confirmed_payment", None)
+    if payment is not None:
+        # The payment this request just stored; a repeated request reads it back.
+        change = payment.change_cents if payment.method == PaymentMethod.CASH else None
+    else:
+        change = (
+            order.payments.filter(state=PaymentState.CONFIRMED, method=PaymentMethod.CASH)
+            .values_list("change_cents", flat=True)
+            .first()
+        )
     return {
         "order": order.code,
         "kassenzeichen": order.kassenzeichen_display,

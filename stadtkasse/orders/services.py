@@ -46,54 +46,40 @@ def create_order(
     cashier=None,
     state: str = OrderState.OPEN,
     submit_token: str | None = None,
+    token_checked: bool = False,
+    kassenzeichen: str | None = None,
     expires_at: datetime | None = None,
 ) -> Order:
     """Store an order with its lines and a new Kassenzeichen, all or nothing.
 
     A ``submit_token`` that was used before returns the order it created, so a request
-    sent twice (double click, retry) makes one order.
+    sent twice (double click, retry) makes one order. A caller that looked the token up
+    itself passes ``token_checked=True`` and handles a racing twin by rolling back its own
+    transaction; the order is then stored without a savepoint or a second lookup. A
+    ``kassenzeichen`` allocated beforehand is used instead of a new one.
     """
+    fields = {
+        "channel": channel,
+        "point_of_sale": point_of_sale,
+        "email": email,
+        "customer": customer,
+        "cashier": cashier,
+        "state": state,
+        "submit_token": submit_token,
+        "kassenzeichen": kassenzeichen,
+        "expires_at": expires_at,
+    }
+    if token_checked:
+        with transaction.atomic(savepoint=False):
+            return _store_order(municipality, lines, **fields)
+
     if submit_token:
         existing = Order.objects.filter(submit_token=submit_token).first()
         if existing is not None:
             return existing
-
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                municipality=municipality,
-                code=new_order_code(),
-                kassenzeichen=next_kassenzeichen(municipality),
-                channel=channel,
-                point_of_sale=point_of_sale,
-                state=state,
-                email=email,
-                customer=customer if getattr(customer, "is_authenticated", False) else None,
-                cashier=cashier,
-                total_cents=sum(line.total_cents for line in lines),
-                submit_token=submit_token,
-                expires_at=expires_at,
-            )
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    order=order,
-                    product=line.product,
-                    variant=line.variant,
-                    operator_id=line.product.operator_id,
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_price_cents=line.unit_price_cents,
-                    total_cents=line.total_cents,
-                    vat_treatment=line.product.vat_treatment,
-                    vat_rate=line.vat_rate,
-                    vat_cents=line.vat_cents,
-                    ledger_account=line.product.ledger_account,
-                    budget_product=line.product.budget_product,
-                    cost_center=line.product.cost_center,
-                    answers=line.answers,
-                )
-                for line in lines
-            )
+            return _store_order(municipality, lines, **fields)
     except IntegrityError:
         # Two requests with the same token raced; the other one stored the order.
         if submit_token:
@@ -102,11 +88,43 @@ def create_order(
                 return existing
         raise
 
+
+def _store_order(
+    municipality: Municipality, lines: list[PricedLine], *, customer, kassenzeichen, **fields
+) -> Order:
+    order = Order.objects.create(
+        municipality=municipality,
+        code=new_order_code(),
+        kassenzeichen=kassenzeichen or next_kassenzeichen(municipality),
+        customer=customer if getattr(customer, "is_authenticated", False) else None,
+        total_cents=sum(line.total_cents for line in lines),
+        **fields,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=line.product,
+            variant=line.variant,
+            operator_id=line.product.operator_id,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+            total_cents=line.total_cents,
+            vat_treatment=line.product.vat_treatment,
+            vat_rate=line.vat_rate,
+            vat_cents=line.vat_cents,
+            ledger_account=line.product.ledger_account,
+            budget_product=line.product.budget_product,
+            cost_center=line.product.cost_center,
+            answers=line.answers,
+        )
+        for line in lines
+    )
     logger.info(
         "order created: order=%s channel=%s pos=%s lines=%d total_cents=%d",
         order.code,
-        channel,
-        point_of_sale.pk if point_of_sale else "-",
+        fields["channel"],
+        fields["point_of_sale"].pk if fields["point_of_sale"] else "-",
         len(lines),
         order.total_cents,
     )

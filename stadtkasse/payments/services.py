@@ -267,7 +267,7 @@ def record_external_card_payment(order: Order, *, cashier=None) -> Payment:
 
 
 def _record_on_site(order: Order, method: str, cashier, **amounts) -> Payment:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payment = Payment.objects.create(
             order=order,
             method=method,
