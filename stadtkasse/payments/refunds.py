@@ -46,6 +46,7 @@ from stadtkasse.payments.services import (
     flag_for_clarification,
     open_amount_cents,
 )
+from stadtkasse.payments.signals import chargeback_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -455,6 +456,13 @@ def record_chargeback(
         with transaction.atomic():
             refund = _store_chargeback(
                 payment, amount_cents, reason_code, fee_cents, reference, cause
+            )
+            chargeback_recorded.send(
+                sender=Refund,
+                payment=payment,
+                refund=refund,
+                reason_code=reason_code,
+                fee_cents=fee_cents,
             )
     except IntegrityError:
         # Another request stored the same entry at the same time.

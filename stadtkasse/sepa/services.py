@@ -419,3 +419,10 @@ def mark_returned(
         reason_code,
     )
     return debit
+
+
+def record_return_of_debit(sender, *, payment, reason_code: str, fee_cents: int, **kwargs) -> None:
+    """Mark the direct debit of a returned payment, when the payment was one (signal receiver)."""
+    debit = debit_for_end_to_end_id(payment.reference.hex)
+    if debit is not None:
+        mark_returned(debit, reason_code=reason_code, fee_cents=fee_cents)

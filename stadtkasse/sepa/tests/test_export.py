@@ -231,3 +231,33 @@ def test_mark_returned_for_insufficient_funds_keeps_mandate(shop, product):
     mark_returned(debit, reason_code="AM04")
 
     assert SepaMandate.objects.get().revoked_at is None
+
+
+def test_chargeback_marks_debit_returned(shop, product):
+    from stadtkasse.payments.providers.base import ProviderResult
+    from stadtkasse.payments.services import apply_provider_result, record_chargeback
+
+    debit = debit_via_portal(shop, product, mandate_type="RCUR")
+    export_direct_debits(town(), due=FAR)
+    payment = apply_provider_result(
+        ProviderResult(
+            payment_reference=str(debit.payment.reference),
+            state="confirmed",
+            amount_cents=debit.payment.amount_cents,
+        ),
+        cause="bank statement",
+    )
+
+    record_chargeback(
+        payment,
+        amount_cents=payment.amount_cents,
+        reason_code="AC04",
+        fee_cents=350,
+        reference="RETURN-1",
+        cause="bank statement",
+    )
+
+    debit.refresh_from_db()
+    assert debit.state == DebitState.RETURNED
+    assert debit.return_reason == "AC04"
+    assert debit.return_fee_cents == 350
