@@ -2,6 +2,7 @@
 
 from django import template
 
+from stadtkasse.backoffice.event_causes import cause_label
 from stadtkasse.backoffice.ledger import percent
 from stadtkasse.catalog.models import VatTreatment
 from stadtkasse.core.money import format_cents
@@ -45,3 +46,9 @@ def vat_treatment(value: str) -> str:
 def answer_text(value) -> str:
     """Show an application answer; dates stored as YYYY-MM-DD become DD.MM.YYYY."""
     return orders_answer_text(value)
+
+
+@register.filter
+def event_cause(value: str) -> str:
+    """Return the translated label of a payment or refund event's cause."""
+    return cause_label(str(value))

@@ -1,0 +1,64 @@
+"""German labels for the causes that payment and refund events store in English.
+
+The services write causes in English, because the same text goes to the audit log and
+to operators. Staff read them translated; a cause not listed here is shown as stored.
+"""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from stadtkasse.payments.models import ClarificationReason, PaymentMethod
+
+CAUSES = {
+    "redirect to provider": gettext_lazy("sent to the payment provider"),
+    "citizen returned from provider": gettext_lazy("citizen returned from the payment provider"),
+    "notification from demo": gettext_lazy("notification from the demo payment provider"),
+    "notification from the demo provider": gettext_lazy(
+        "notification from the demo payment provider"
+    ),
+    "notification": gettext_lazy("notification from the payment provider"),
+    "return": gettext_lazy("citizen returned from the payment provider"),
+    "status fetched by the poll job": gettext_lazy("status fetched from the platform"),
+    "bank statement": gettext_lazy("bank statement"),
+    "bank statement line": gettext_lazy("bank statement"),
+    "bank statement: returned debit": gettext_lazy("bank statement: returned direct debit"),
+    "direct debit collected": gettext_lazy("direct debit collected"),
+    "sent to the card terminal": gettext_lazy("sent to the card terminal"),
+    "approved by the card terminal": gettext_lazy("approved by the card terminal"),
+    "declined by the card terminal": gettext_lazy("declined by the card terminal"),
+    "card terminal not reachable": gettext_lazy("card terminal not reachable"),
+    "payment link": gettext_lazy("payment link"),
+    "payment link expired": gettext_lazy("payment link expired"),
+    "payment link canceled": gettext_lazy("payment link withdrawn"),
+    "payment time ran out": gettext_lazy("payment time ran out"),
+    "paid out at the counter": gettext_lazy("paid out at the counter"),
+    "paid out": gettext_lazy("paid out"),
+}
+SUFFIXES = {
+    " (repeated, no change)": gettext_lazy("%(cause)s (repeated, no change)"),
+    " (out of order, ignored)": gettext_lazy("%(cause)s (out of order, ignored)"),
+}
+CLARIFICATION_PREFIX = "needs clarification: "
+AT_COUNTER_SUFFIX = " at the counter"
+
+
+def cause_label(cause: str) -> str:
+    """Return the translated label of an event cause."""
+    for suffix, pattern in SUFFIXES.items():
+        if cause.endswith(suffix):
+            return str(pattern) % {"cause": cause_label(cause[: -len(suffix)])}
+    if cause.startswith(CLARIFICATION_PREFIX):
+        reason = cause[len(CLARIFICATION_PREFIX) :]
+        try:
+            reason = str(ClarificationReason(reason).label)
+        except ValueError:
+            pass
+        return _("needs clarification: %(reason)s") % {"reason": reason}
+    if cause.endswith(AT_COUNTER_SUFFIX):
+        method = cause[: -len(AT_COUNTER_SUFFIX)]
+        try:
+            return _("%(method)s at the counter") % {"method": PaymentMethod(method).label}
+        except ValueError:
+            pass
+    label = CAUSES.get(cause)
+    return str(label) if label is not None else cause
