@@ -83,7 +83,7 @@ def test_back_office_walkthrough(page, orders):
     page.goto(f"{page.base_url}/verwaltung/journal/{orders['permit'].code}/")
     expect(page.get_by_text("MU-AB 123")).to_be_visible()
     page.goto(f"{page.base_url}/verwaltung/journal/{orders['pay_twice'].code}/")
-    expect(page.get_by_text("Zu klären:")).to_be_visible()
+    expect(page.get_by_text("Zu klären:", exact=True)).to_be_visible()
     snap(page, "order_detail_clarification")
 
     page.goto(f"{page.base_url}/admin/catalog/product/")
