@@ -29,8 +29,7 @@ MESSAGES = {
         "Please add a separate line with its own data for each further person."
     ),
     "date_implausible": _(
-        "The date %(value)s for “%(field)s” lies more than %(years)s years back. "
-        "Please check it."
+        "The date %(value)s for “%(field)s” lies more than %(years)s years back. Please check it."
     ),
     "too_many_lines": _(
         "An order can have at most %(maximum)s lines. Please split it into several orders."
