@@ -103,16 +103,27 @@ def main() -> None:
     all_missing = {}
     for app in APPS:
         subprocess.run(
-            [str(PYTHON), "-m", "stadtkasse", "makemessages", "-l", "de", "--no-obsolete",
-             "-v", "0"],
-            cwd=app, check=True,
+            [
+                str(PYTHON),
+                "-m",
+                "stadtkasse",
+                "makemessages",
+                "-l",
+                "de",
+                "--no-obsolete",
+                "-v",
+                "0",
+            ],
+            cwd=app,
+            check=True,
         )
         po = app / "locale" / "de" / "LC_MESSAGES" / "django.po"
         missing = fill(po, translations)
         if missing:
             all_missing[str(app.relative_to(ROOT))] = missing
-        subprocess.run(["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)],
-                       check=True)
+        subprocess.run(
+            ["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True
+        )
     if all_missing:
         print("msgids without German text (add them to a file in translations/de/):")
         for app, items in all_missing.items():
