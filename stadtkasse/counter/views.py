@@ -34,7 +34,7 @@ from stadtkasse.counter.services import (
 )
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order
-from stadtkasse.orders.receipts import (
+from stadtkasse.payments.receipts import (
     load_order_for_receipt,
     receipt_context,
     render_receipt_pdf,

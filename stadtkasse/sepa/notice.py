@@ -2,7 +2,7 @@
 
 It shows the order lines, the account to pay to, the amount, the due date and the
 Kassenzeichen as the remittance text, with the GiroCode drawn as vector squares. It
-follows the layout of the receipt in ``stadtkasse.orders.receipts``.
+follows the layout of the receipt in ``stadtkasse.payments.receipts``.
 """
 
 import io
@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from stadtkasse.core.money import format_cents
-from stadtkasse.orders.receipts import _pdf_text
+from stadtkasse.payments.receipts import _pdf_text
 from stadtkasse.sepa.girocode import make_girocode
 from stadtkasse.sepa.services import TransferDetails
 

@@ -60,7 +60,7 @@ def send_order_confirmation_once(order: Order, *, base_url: str) -> bool:
 
 
 def _send_confirmation(order: Order, base_url: str) -> None:
-    from stadtkasse.orders.receipts import render_receipt_pdf
+    from stadtkasse.payments.receipts import render_receipt_pdf
 
     lines = list(order.lines.all())
     with translation.override(order.locale or settings.LANGUAGE_CODE):

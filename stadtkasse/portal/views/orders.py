@@ -76,7 +76,7 @@ def pay(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def receipt(request: HttpRequest, code: str) -> HttpResponse:
-    from stadtkasse.orders.receipts import render_receipt_pdf
+    from stadtkasse.payments.receipts import render_receipt_pdf
 
     found = _visible_order(request, code)
     if found is None:

@@ -5,7 +5,7 @@ from django.test import Client
 from django.utils import timezone
 
 from stadtkasse.orders.models import OrderState
-from stadtkasse.orders.tests.test_receipts import page_text
+from stadtkasse.payments.tests.test_receipts import page_text
 from stadtkasse.payments.models import PaymentMethod, PaymentState
 from stadtkasse.sepa.girocode import epc_payload
 from stadtkasse.sepa.notice import render_fee_notice_pdf

@@ -7,7 +7,7 @@ import pytest
 
 from stadtkasse.counter.services import sell
 from stadtkasse.orders.pricing import LineRequest
-from stadtkasse.orders.receipts import receipt_context, render_receipt_pdf
+from stadtkasse.payments.receipts import receipt_context, render_receipt_pdf
 from stadtkasse.payments.models import PaymentMethod
 
 

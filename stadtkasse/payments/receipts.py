@@ -22,6 +22,7 @@ from stadtkasse.core.money import format_cents
 from stadtkasse.orders.answers import answer_text
 from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.orders.services import vat_totals
+from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ def _lines_of(text: str) -> list[str]:
 
 def _load(order: Order) -> tuple[list, list]:
     """Fetch the lines (with their operators) and the confirmed payments of an order."""
-    from stadtkasse.payments.models import Payment, PaymentState
-
     lines = list(order.lines.select_related("operator").order_by("pk"))
     payments = list(
         Payment.objects.filter(order=order, state=PaymentState.CONFIRMED).order_by(
@@ -59,8 +58,6 @@ def receipt_context(order: Order) -> dict:
     Amounts come as ``*_cents`` integers and as formatted strings side by side. The
     order's municipality and point of sale should be loaded with ``select_related``.
     """
-    from stadtkasse.payments.models import PaymentMethod
-
     lines, payments = _load(order)
     municipality = order.municipality
     point_of_sale = order.point_of_sale
