@@ -1,7 +1,7 @@
 """German labels for the causes that payment and refund events store in English.
 
 The services write causes in English, because the same text goes to the audit log and
-to operators. Staff read them translated; a cause not listed here is shown as stored.
+to operators. Staff read them translated. A cause not listed here is shown as stored.
 """
 
 from django.utils.translation import gettext as _

@@ -3,8 +3,8 @@
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-# Django's own text asks to "enter a correct user name and password", which reads as if
-# the fields were empty; staff need to hear that the sign-in failed.
+# Django's own message reads "enter a correct user name and password", as if the fields
+# were empty, while staff need to know that the sign-in failed.
 INVALID_LOGIN = _(
     "Sign-in failed: the user name or the password is wrong. Please check both; upper and "
     "lower case matter."

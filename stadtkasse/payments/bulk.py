@@ -36,10 +36,10 @@ class Credit:
 
 
 def confirm_credits(credits: list[Credit], *, provider: str, cause: str) -> dict[object, Payment]:
-    """Confirm the credits that pay their order exactly; return their payments by key.
+    """Confirm the credits that pay their order exactly, and return their payments by key.
 
-    Credits missing from the result were not touched. Call inside the caller's
-    transaction or alone; the order rows are locked in ascending order of their ids.
+    Credits missing from the result were not touched. Call it inside the caller's
+    transaction or alone. The order rows are locked in ascending order of their ids.
     """
     if not credits:
         return {}
@@ -62,7 +62,7 @@ def confirm_credits(credits: list[Credit], *, provider: str, cause: str) -> dict
             )
         )
 
-        taken: list[tuple[Credit, Order, Payment | None]] = []
+        fast_path: list[tuple[Credit, Order, Payment | None]] = []
         used_orders = set()
         for credit in credits:
             order = orders.get(credit.order_id)
@@ -77,14 +77,14 @@ def confirm_credits(credits: list[Credit], *, provider: str, cause: str) -> dict
             ):
                 continue
             used_orders.add(order.pk)
-            taken.append((credit, order, pending))
-        if not taken:
+            fast_path.append((credit, order, pending))
+        if not fast_path:
             return {}
 
         now = timezone.now()
         result: dict[object, Payment] = {}
         new_payments, updated_payments, from_states = [], [], []
-        for credit, order, pending in taken:
+        for credit, order, pending in fast_path:
             payment = pending or Payment(
                 order_id=order.pk,
                 method=PaymentMethod.TRANSFER,
@@ -112,9 +112,9 @@ def confirm_credits(credits: list[Credit], *, provider: str, cause: str) -> dict
                 cause=cause,
                 data=credit.data,
             )
-            for (credit, _order, _pending), from_state in zip(taken, from_states, strict=True)
+            for (credit, _order, _pending), from_state in zip(fast_path, from_states, strict=True)
         )
-        paid_ids = [order.pk for _credit, order, _pending in taken]
+        paid_ids = [order.pk for _credit, order, _pending in fast_path]
         updated = Order.objects.filter(pk__in=paid_ids, state__in=PAYABLE_STATES).update(
             state=OrderState.PAID, paid_at=now
         )
@@ -124,7 +124,7 @@ def confirm_credits(credits: list[Credit], *, provider: str, cause: str) -> dict
 
         AuditLogEntry.objects.bulk_create(
             entry
-            for credit, order, _pending in taken
+            for credit, order, _pending in fast_path
             for entry in (
                 AuditLogEntry(
                     municipality_id=order.municipality_id,
