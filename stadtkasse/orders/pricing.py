@@ -8,7 +8,8 @@ size of the catalog.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
 
 from stadtkasse.catalog.models import (
     ApplicationField,
@@ -78,10 +79,22 @@ def _to_int(value: object) -> int | None:
         return None
 
 
-def load_products(municipality: Municipality, ids: set[int]) -> dict[int, Product]:
-    """Fetch products with their active variants and fields in three queries."""
+def load_products(
+    municipality: Municipality,
+    ids: set[int],
+    *,
+    channel: str,
+    point_of_sale: PointOfSale | None = None,
+) -> dict[int, Product]:
+    """Fetch products with their active variants and fields in three queries.
+
+    Each product carries ``is_sellable``: whether it is offered on the channel, and at the
+    point of sale where one is given.
+    """
+    offered = Product.objects.sellable(channel, point_of_sale).filter(pk=OuterRef("pk"))
     products = (
         Product.objects.filter(municipality=municipality, pk__in=ids)
+        .annotate(is_sellable=Exists(offered))
         .select_related("operator")
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.filter(active=True)),
@@ -107,20 +120,21 @@ def price_lines(
         raise SaleError("too_many_lines", maximum=MAX_LINES)
 
     ids = {_to_int(request.product_id) for request in requests}
-    products = load_products(municipality, {pk for pk in ids if pk is not None})
-    sellable = set(
-        Product.objects.sellable(channel, point_of_sale)
-        .filter(pk__in=products.keys())
-        .values_list("pk", flat=True)
+    products = load_products(
+        municipality,
+        {pk for pk in ids if pk is not None},
+        channel=channel,
+        point_of_sale=point_of_sale,
     )
-    today = today or date.today()
+    # The applicant's age counts on the calendar day in the municipality's time zone.
+    today = today or timezone.localdate()
 
     priced = []
     for request in requests:
         product = products.get(_to_int(request.product_id))
         if product is None:
             raise SaleError("unknown_product", product=request.product_id)
-        if product.pk not in sellable:
+        if not product.is_sellable:
             raise SaleError("product_not_available", product=product.name)
 
         if request.quantity is None or str(request.quantity).strip() == "":
