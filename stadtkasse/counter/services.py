@@ -35,21 +35,50 @@ def may_sell(user, point_of_sale: PointOfSale) -> bool:
         return True
     known = user.__dict__.setdefault("_stadtkasse_may_sell", {})
     if point_of_sale.pk not in known:
-        granted = Permission.objects.filter(
-            Q(group__user=OuterRef("pk")) | Q(user=OuterRef("pk")),
-            content_type__app_label="orders",
-            codename="sell_at_counter",
-        )
-        assigned = PointOfSale.cashiers.through.objects.filter(
-            pointofsale_id=point_of_sale.pk, user_id=OuterRef("pk")
-        )
         known[point_of_sale.pk] = (
             get_user_model()
             .objects.filter(pk=user.pk)
-            .filter(Exists(granted), Exists(assigned))
+            .filter(_sell_permission(OuterRef("pk")), _assigned(OuterRef("pk"), point_of_sale.pk))
             .exists()
         )
     return known[point_of_sale.pk]
+
+
+def load_till(user, pos_id: int) -> PointOfSale | None:
+    """Return an active counter point of sale, and note in one query whether the user may sell.
+
+    The answer seeds the cache of ``may_sell`` for this request.
+    """
+    queryset = PointOfSale.objects.select_related("operator", "operator__municipality").filter(
+        pk=pos_id, channel=Channel.COUNTER, active=True
+    )
+    check = user.is_authenticated and user.is_active and not user.is_superuser
+    if check:
+        queryset = queryset.annotate(
+            user_may_sell=_sell_permission(user.pk) & _assigned(user.pk, OuterRef("pk"))
+        )
+    point_of_sale = queryset.first()
+    if point_of_sale is not None and check:
+        user.__dict__.setdefault("_stadtkasse_may_sell", {})[point_of_sale.pk] = (
+            point_of_sale.user_may_sell
+        )
+    return point_of_sale
+
+
+def _sell_permission(user_id) -> Exists:
+    return Exists(
+        Permission.objects.filter(
+            Q(group__user=user_id) | Q(user=user_id),
+            content_type__app_label="orders",
+            codename="sell_at_counter",
+        )
+    )
+
+
+def _assigned(user_id, pos_id) -> Exists:
+    return Exists(
+        PointOfSale.cashiers.through.objects.filter(pointofsale_id=pos_id, user_id=user_id)
+    )
 
 
 def counter_points_of_sale(user) -> QuerySet[PointOfSale]:

@@ -19,7 +19,6 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import PointOfSale
 from stadtkasse.core.money import format_cents
 from stadtkasse.counter.errors import CounterError
@@ -27,6 +26,7 @@ from stadtkasse.counter.forms import CashierAuthenticationForm, parse_sale_reque
 from stadtkasse.counter.services import (
     counter_points_of_sale,
     find_by_barcode,
+    load_till,
     may_sell,
     sell_once,
     sellable_products,
@@ -34,12 +34,12 @@ from stadtkasse.counter.services import (
 )
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order
+from stadtkasse.payments.models import PaymentMethod, PaymentState
 from stadtkasse.payments.receipts import (
     load_order_for_receipt,
     receipt_context,
     render_receipt_pdf,
 )
-from stadtkasse.payments.models import PaymentMethod, PaymentState
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +74,11 @@ def _error_json(error: SaleError | CounterError, status: int = 400) -> JsonRespo
     )
 
 
-def _load_till(pos_id: int) -> PointOfSale:
-    try:
-        return PointOfSale.objects.select_related("operator", "operator__municipality").get(
-            pk=pos_id, channel=Channel.COUNTER, active=True
-        )
-    except PointOfSale.DoesNotExist as error:
-        raise Http404("no such till") from error
+def _load_till(pos_id: int, user) -> PointOfSale:
+    point_of_sale = load_till(user, pos_id)
+    if point_of_sale is None:
+        raise Http404("no such till")
+    return point_of_sale
 
 
 def till_page(view: Callable) -> Callable:
@@ -90,7 +88,7 @@ def till_page(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, pos_id: int, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("counter:login"))
-        point_of_sale = _load_till(pos_id)
+        point_of_sale = _load_till(pos_id, request.user)
         if not may_sell(request.user, point_of_sale):
             return forbidden(request, _("You are not assigned to this till."))
         return view(request, point_of_sale, *args, **kwargs)
@@ -105,7 +103,7 @@ def till_api(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, pos_id: int, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return _error_json(CounterError("not_signed_in"), status=403)
-        point_of_sale = _load_till(pos_id)
+        point_of_sale = _load_till(pos_id, request.user)
         if not may_sell(request.user, point_of_sale):
             return _error_json(CounterError("forbidden"), status=403)
         return view(request, point_of_sale, *args, **kwargs)
