@@ -74,11 +74,12 @@ def start_online_payment(
         # that arrived in the meantime.
         order = Order.objects.select_for_update().select_related("municipality").get(pk=order.pk)
         _require_payable(order)
+        # After an accepted partial payment only the rest is asked for.
         payment = Payment.objects.create(
             order=order,
             method=provider.method,
             provider=provider.identifier,
-            amount_cents=order.total_cents,
+            amount_cents=open_amount_cents(order),
             state=PaymentState.PENDING,
         )
         _event(payment, PaymentState.CREATED, PaymentState.PENDING, "redirect to provider")

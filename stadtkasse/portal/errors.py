@@ -13,6 +13,10 @@ MESSAGES = {
         "Thank you, we received your payment. Order %(code)s is paid. The confirmation "
         "with the receipt is on its way to your e-mail address."
     ),
+    "payment_received_no_mail": _(
+        "Thank you, we received your payment. Order %(code)s is paid. You can show this page "
+        "at the counter or download the receipt below."
+    ),
     "payment_canceled": _(
         "You canceled the payment. Order %(code)s is not paid yet. You can pay it "
         "until %(deadline)s."

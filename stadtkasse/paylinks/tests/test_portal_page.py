@@ -174,3 +174,13 @@ def test_full_flow_from_till_to_paid_order(till_client, pool_till, day_ticket_li
     assert order.cashier.username == "kasse.hallenbad"
     assert PaymentLink.objects.get().state == LinkState.PAID
     assert phone.get(link_path).status_code == 200
+
+
+def test_transfer_not_offered_on_link(phone, link):
+    response = start_payment(phone, link, provider="transfer")
+
+    content = page_of(phone, link).content.decode()
+    assert response.status_code == 400
+    assert Payment.objects.count() == 0
+    assert 'value="transfer"' not in content
+    assert 'value="sepa_debit"' not in content

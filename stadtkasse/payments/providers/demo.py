@@ -8,6 +8,7 @@ returns the citizen with a signed result. Signatures are HMAC-SHA256 with a shar
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
@@ -87,7 +88,8 @@ class DemoEpayProvider(PaymentProvider):
         return None
 
     def refund(self, payment, amount_cents: int) -> RefundResult:
-        return RefundResult(done=True, provider_reference=f"refund-{payment.reference}")
+        # Each refund gets its own transaction number, as a real platform would give.
+        return RefundResult(done=True, provider_reference=f"refund-{uuid.uuid4()}")
 
     @staticmethod
     def _result(data: Mapping) -> ProviderResult:

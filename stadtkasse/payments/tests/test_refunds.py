@@ -40,7 +40,7 @@ def test_demo_provider_refund_done(order, treasurer):
     done = refund(payment, treasurer, 150)
 
     assert done.state == RefundState.DONE
-    assert done.provider_reference == f"refund-{payment.reference}"
+    assert done.provider_reference.startswith("refund-")
     assert done.method == PaymentMethod.EPAY
     assert [(e.from_state, e.to_state) for e in done.events.all()] == [
         ("", "created"),

@@ -46,10 +46,21 @@ def pay_link(request: HttpRequest, token: str) -> HttpResponse:
     return _render(request, link)
 
 
+def link_providers() -> list:
+    """Return the providers a payment link offers: those that pay at once.
+
+    The cashier waits for the payment, so a bank transfer or a direct debit, which arrive
+    days later, are not offered here.
+    """
+    return [provider for provider in online_providers() if provider.method == "epay"]
+
+
 def _start(request: HttpRequest, link: PaymentLink) -> HttpResponse:
     provider_id = request.POST.get("provider", "")
     try:
         check_provider(provider_id)
+        if provider_id not in {provider.identifier for provider in link_providers()}:
+            raise SaleError("unknown_payment_method", method=provider_id)
         url = start_payment(
             link.order,
             provider_id=provider_id,
@@ -75,7 +86,7 @@ def _render(request: HttpRequest, link: PaymentLink, status: int = 200) -> HttpR
             "order": order,
             "lines": lines,
             "vat_totals": vat_totals(lines),
-            "providers": online_providers(),
+            "providers": link_providers(),
             "is_paid": link.state == LinkState.PAID,
             "paid_message": paylink_message("link_is_paid"),
         },
