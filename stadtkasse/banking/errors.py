@@ -63,6 +63,16 @@ MESSAGES = {
         "with a note instead."
     ),
     "missing_note": _("Please write a note that says why the line is done."),
+    "foreign_account": _(
+        "The file “%(file)s” is a statement of the account %(account)s, not of the "
+        "municipality's account %(expected)s. Nothing was imported. Please import only "
+        "statements of the municipality's account."
+    ),
+    "debit_pending": _(
+        "Order %(code)s is being collected by SEPA direct debit. A transfer booked to it "
+        "would charge the citizen twice. Please choose another order or mark the line as "
+        "done with a note."
+    ),
 }
 
 # Parameters that may carry personal data and never go into a log line.

@@ -237,6 +237,15 @@ class Matcher:
         A payment named by the EndToEndId is used while it is pending; otherwise the
         order's pending transfer is used, or a new transfer payment is created.
         """
+        if payment is None and debit_pending(order):
+            # A transfer for an order whose direct debit waits to be collected would
+            # charge the citizen twice; the treasury decides.
+            row.state = MatchState.UNMATCHED
+            row.note = _(
+                "Order %(code)s is being collected by SEPA direct debit, so the transfer was "
+                "not booked. Please clarify it with the payer."
+            ) % {"code": order.code}
+            return
         if payment is not None and payment.state != PaymentState.PENDING:
             method = payment.method
             payment = None
@@ -475,3 +484,10 @@ class Matcher:
 def _customer_name(order: Order) -> str:
     customer = order.customer
     return customer.get_full_name() if customer is not None else ""
+
+
+def debit_pending(order: Order) -> bool:
+    """Tell whether a SEPA direct debit of the order waits to be collected."""
+    return Payment.objects.filter(
+        order_id=order.pk, method=PaymentMethod.SEPA_DEBIT, state=PaymentState.PENDING
+    ).exists()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from stadtkasse.banking.camt import CamtReader, ParsedTransaction, StatementHeader
 from stadtkasse.banking.errors import BankingError
-from stadtkasse.banking.matching import Matcher
+from stadtkasse.banking.matching import Matcher, debit_pending
 from stadtkasse.banking.models import (
     OPEN_STATES,
     BankImport,
@@ -137,10 +137,26 @@ class _Import:
             self._finish(bank_import)
         return self.result
 
+    def _check_account(self, account_iban: str) -> None:
+        """Reject a statement of another account than the municipality's, where it has one.
+
+        The account is read from the municipality's SEPA settings, which are optional, so
+        an installation without them imports any account.
+        """
+        own = getattr(getattr(self.municipality, "sepa_settings", None), "iban", "")
+        if own and _compact(account_iban) != _compact(own):
+            raise BankingError(
+                "foreign_account",
+                file=self.result.file_name,
+                account=account_iban,
+                expected=own,
+            )
+
     def _statement(self, header: StatementHeader) -> BankStatement | None:
         key = id(header)
         if key in self.statements:
             return self.statements[key]
+        self._check_account(header.account_iban)
         identity = {
             "account_iban": header.account_iban,
             "statement_id": header.statement_id,
@@ -312,6 +328,9 @@ def assign_transaction(row: BankTransaction, order_texts: list[str], *, user) ->
         raise BankingError("no_order_given")
     municipality = row.statement.bank_import.municipality
     orders = [find_order(municipality, text) for text in texts]
+    for order in orders:
+        if debit_pending(order):
+            raise BankingError("debit_pending", code=order.code)
 
     with transaction.atomic():
         row = BankTransaction.objects.select_for_update().get(pk=row.pk)
@@ -386,3 +405,7 @@ def _save_outcomes(rows: list[BankTransaction]) -> None:
             BankTransaction.objects.filter(pk__in=pks[start : start + OUTCOME_CHUNK]).update(
                 state=state, note=note, candidates=json.loads(candidates)
             )
+
+
+def _compact(iban: str) -> str:
+    return "".join(iban.split()).upper()

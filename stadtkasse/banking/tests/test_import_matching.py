@@ -204,3 +204,24 @@ def test_returned_debit_records_chargeback(orders, import_file):
 def test_allocations_sum_to_matched_credits(transfers):
     total = sum(a.amount_cents for a in BankAllocation.objects.all())
     assert total == 2500 + 1250 + 3000 + 4500 + 6000 + 8000 + 2500 + 2000 + 4500 + 10000 + 2850
+
+
+def test_statement_of_other_account_rejected(town, orders, import_file):
+    from stadtkasse.banking.errors import BankingError
+    from stadtkasse.banking.models import BankTransaction
+    from stadtkasse.sepa.models import SepaSettings
+
+    SepaSettings.objects.create(
+        municipality=town,
+        payee_name="Stadtkasse Musterstadt",
+        iban="DE02120300000000202051",
+        bic="BYLADEM1001",
+        creditor_id="DE98ZZZ09999999999",
+    )
+
+    with pytest.raises(BankingError) as raised:
+        import_file("sparkasse_camt053_v08_ueberweisungen.xml")
+
+    assert raised.value.code == "foreign_account"
+    assert "DE44250501800000123456" in raised.value.message
+    assert BankTransaction.objects.count() == 0

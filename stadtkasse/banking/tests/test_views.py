@@ -99,3 +99,19 @@ def test_import_detail_lists_lines(client_treasurer, orders, import_file):
     response = client_treasurer.get(reverse("backoffice:bank_import", args=[result.bank_import.pk]))
     assert response.status_code == 200
     assert "Jürgen Müller" in response.content.decode()
+
+
+def test_assign_to_order_with_pending_debit_rejected(client_treasurer, orders, import_file):
+    import_file("sparkasse_camt053_v08_ueberweisungen.xml")
+    line = BankTransaction.objects.get(remittance__contains="Spende")
+
+    response = client_treasurer.post(
+        reverse("backoffice:bank_line_assign", args=[line.pk]), {"orders": "B-116"}, follow=True
+    )
+
+    line.refresh_from_db()
+    assert "Die Bestellung B-116 wird per SEPA-Lastschrift eingezogen." in (
+        response.content.decode()
+    )
+    assert line.state == MatchState.UNMATCHED
+    assert orders[116].payments.count() == 1
