@@ -37,7 +37,7 @@ from stadtkasse.payments.services import open_amount_cents
 logger = logging.getLogger(__name__)
 
 # URL names the bank statement feature may give its page of unmatched statement lines.
-UNMATCHED_LINES_URLS = ("backoffice:banking_unmatched", "backoffice:bank_unmatched")
+UNMATCHED_LINES_URLS = ("backoffice:bank_statements",)
 # Refunds that a person completes in the back office; the others complete by provider,
 # terminal or transfer file.
 MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD_EXTERNAL)
