@@ -4,6 +4,8 @@ The services write causes in English, because the same text goes to the audit lo
 to operators. Staff read them translated. A cause not listed here is shown as stored.
 """
 
+from datetime import date
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,6 +35,15 @@ CAUSES = {
     "payment time ran out": gettext_lazy("payment time ran out"),
     "paid out at the counter": gettext_lazy("paid out at the counter"),
     "paid out": gettext_lazy("paid out"),
+    "refund requested": gettext_lazy("refund requested"),
+    "waiting for the next transfer file": gettext_lazy("waiting for the next transfer file"),
+}
+# Causes that start with a fixed text and go on with a file name, reference or id.
+PREFIXES = {
+    "bank statement ": gettext_lazy("bank statement %(detail)s"),
+    "refunded by ": gettext_lazy("refunded by %(detail)s"),
+    "in transfer file ": gettext_lazy("in transfer file %(detail)s"),
+    "clarification: ": gettext_lazy("clarification: %(detail)s"),
 }
 SUFFIXES = {
     " (repeated, no change)": gettext_lazy("%(cause)s (repeated, no change)"),
@@ -61,4 +72,24 @@ def cause_label(cause: str) -> str:
         except ValueError:
             pass
     label = CAUSES.get(cause)
-    return str(label) if label is not None else cause
+    if label is not None:
+        return str(label)
+    for prefix, pattern in PREFIXES.items():
+        if cause.startswith(prefix):
+            return str(pattern) % {"detail": cause[len(prefix) :]}
+    if cause.startswith("bank line ") and cause.endswith(" assigned by hand"):
+        return _("bank statement line assigned by hand")
+    if cause.startswith("mandate ") and ", debit due " in cause:
+        reference, due = cause[len("mandate ") :].split(" accepted, debit due ", 1)
+        return _("mandate %(reference)s granted, debit due %(due)s") % {
+            "reference": reference,
+            "due": _german_date(due),
+        }
+    return cause
+
+
+def _german_date(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%d.%m.%Y")
+    except ValueError:
+        return iso

@@ -22,6 +22,12 @@ from stadtkasse.backoffice.event_causes import cause_label
             "zu klären: Bestellung war schon durch eine andere Zahlung bezahlt",
         ),
         ("something new", "something new"),
+        ("bank statement auszug.xml", "Kontoauszug auszug.xml"),
+        ("bank line 4 assigned by hand", "Kontoauszugszeile von Hand zugeordnet"),
+        (
+            "mandate MS-51000000037 accepted, debit due 2026-12-11",
+            "Mandat MS-51000000037 erteilt, Lastschrift fällig am 11.12.2026",
+        ),
     ],
 )
 def test_cause_label_in_german(cause, label):
