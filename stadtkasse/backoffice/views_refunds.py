@@ -25,8 +25,8 @@ from stadtkasse.payments.clarification import (
 from stadtkasse.payments.errors import PaymentError
 from stadtkasse.payments.models import Payment, PaymentMethod, Refund, RefundState
 from stadtkasse.payments.refunds import (
-    BANK_METHODS,
     complete_refund,
+    needs_payee,
     payer_account,
     refund_order,
     refund_payment,
@@ -127,7 +127,7 @@ def refund(request: HttpRequest, code: str) -> HttpResponse:
             payees = {
                 payment.pk: payee
                 for payment in order.payments.all()
-                if payee and payment.method in BANK_METHODS
+                if payee and needs_payee(payment)
             }
             refunds = refund_order(
                 order,
@@ -200,6 +200,7 @@ def _render_queue(request: HttpRequest, *, failed=None, status: int = 200) -> Ht
     entries = []
     for payment in clarification_queue(request.municipality):
         account = payer_account(payment)
+        payment.needs_payee = needs_payee(payment)
         entry = QueueEntry(
             payment=payment,
             open_cents=open_amount_cents(payment.order),
@@ -224,7 +225,6 @@ def _render_queue(request: HttpRequest, *, failed=None, status: int = 200) -> Ht
         {
             "entries": entries,
             "unmatched_lines_url": _unmatched_lines_url(),
-            "bank_methods": BANK_METHODS,
         },
         status=status,
     )

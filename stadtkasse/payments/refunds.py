@@ -188,12 +188,32 @@ def payer_account(payment: Payment) -> Payee | None:
     return None
 
 
+def refund_method(payment: Payment) -> str:
+    """Return how a refund of the payment goes out: its own method, or a bank transfer.
+
+    An e-payment whose provider has no refund call (or is no longer configured) is
+    refunded by bank transfer to an account the treasury enters.
+    """
+    if payment.method != PaymentMethod.EPAY:
+        return payment.method
+    try:
+        provider = get_provider(payment.provider)
+    except KeyError:
+        return PaymentMethod.TRANSFER
+    return PaymentMethod.EPAY if provider.can_refund else PaymentMethod.TRANSFER
+
+
+def needs_payee(payment: Payment) -> bool:
+    """Tell whether a refund of the payment needs the payee's bank account."""
+    return refund_method(payment) in BANK_METHODS
+
+
 def validate_payee(payment: Payment, payee: Payee | None) -> Payee | None:
     """Check the account of a refund by bank transfer; return it in normal form.
 
-    Payments by other methods need no account, and a given one is ignored.
+    Payments refunded another way need no account, and a given one is ignored.
     """
-    if payment.method not in BANK_METHODS:
+    if not needs_payee(payment):
         return None
     method = payment.get_method_display()
     if payee is None or not payee.iban.strip():
@@ -318,10 +338,11 @@ def _reserve(payment, amount_cents, reason, user, payee, request_token) -> Refun
             "refund_too_high", value=format_cents(amount_cents), maximum=format_cents(maximum)
         )
 
+    method = refund_method(payment)
     refund = Refund.objects.create(
         payment=payment,
         kind=RefundKind.REFUND,
-        method=payment.method,
+        method=method,
         amount_cents=amount_cents,
         reason=reason,
         payee_name=payee.name if payee else "",
@@ -331,7 +352,7 @@ def _reserve(payment, amount_cents, reason, user, payee, request_token) -> Refun
         created_by=user,
     )
     _record(refund, "", RefundState.CREATED, "refund requested", user, reason=reason)
-    _move(refund, RefundState.PENDING, cause=PENDING_CAUSES[payment.method], user=user)
+    _move(refund, RefundState.PENDING, cause=PENDING_CAUSES[method], user=user)
     logger.info(
         "refund %s of payment %s: %d cents by %s",
         refund.pk,
@@ -522,6 +543,8 @@ def _reopen_order(payment: Payment, *, cause: str) -> None:
 
 __all__ = [
     "BANK_METHODS",
+    "needs_payee",
+    "refund_method",
     "Payee",
     "complete_refund",
     "fail_refund",

@@ -38,6 +38,8 @@ def active_platform(municipality) -> PlatformConfig | None:
 @register
 class XBezahldiensteProvider(PaymentProvider):
     identifier = IDENTIFIER
+    # XBezahldienste 1.0 has no refund call, so refunds go out by bank transfer.
+    can_refund = False
     generic_name = _("Online payment (e-payment platform)")
 
     @property

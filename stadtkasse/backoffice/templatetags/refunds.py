@@ -4,7 +4,7 @@ from django import template
 
 from stadtkasse.backoffice.forms_refunds import RefundForm
 from stadtkasse.payments.models import PaymentMethod, RefundState
-from stadtkasse.payments.refunds import BANK_METHODS, refundable_cents
+from stadtkasse.payments.refunds import needs_payee, refundable_cents
 from stadtkasse.payments.services import open_amount_cents
 
 register = template.Library()
@@ -27,7 +27,7 @@ def order_refunds(context, order, payments) -> dict:
         "open_cents": open_amount_cents(order),
         "may_refund": user.has_perm("payments.refund_payment"),
         "form": RefundForm(),
-        "needs_account": any(payment.method in BANK_METHODS for payment, _c in refundable),
+        "needs_account": any(needs_payee(payment) for payment, _c in refundable),
         "manual_methods": (PaymentMethod.CASH, PaymentMethod.CARD_EXTERNAL),
         "pending": RefundState.PENDING,
         "messages": context.get("messages"),

@@ -45,6 +45,8 @@ class PaymentProvider(ABC):
     name: ClassVar[object]
     # The payment method a payment through this provider is booked as.
     method: ClassVar[str] = "epay"
+    # Whether refund() can send money back; where not, a refund goes out by bank transfer.
+    can_refund: ClassVar[bool] = True
 
     @classmethod
     def is_available(cls) -> bool:

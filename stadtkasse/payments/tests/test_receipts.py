@@ -7,8 +7,8 @@ import pytest
 
 from stadtkasse.counter.services import sell
 from stadtkasse.orders.pricing import LineRequest
-from stadtkasse.payments.receipts import receipt_context, render_receipt_pdf
 from stadtkasse.payments.models import PaymentMethod
+from stadtkasse.payments.receipts import receipt_context, render_receipt_pdf
 
 
 def _unescape(literal: bytes) -> bytes:

@@ -342,3 +342,17 @@ def test_concurrent_refunds_cannot_overdraw(demo, new_order, demo_mode):
     assert len(results) == 1
     assert errors == ["refund_too_high"] * 7
     assert refundable_cents(payment) == 500
+
+
+def test_provider_without_refund_goes_by_transfer(order, treasurer, monkeypatch):
+    payment = pay_online(order)
+    monkeypatch.setattr(DemoEpayProvider, "can_refund", False)
+
+    with pytest.raises(PaymentError) as missing:
+        refund(payment, treasurer, 400)
+    pending = refund(payment, treasurer, 400, payee=Payee("Max Muster", "DE89370400440532013000"))
+
+    assert missing.value.code == "missing_iban"
+    assert pending.method == PaymentMethod.TRANSFER
+    assert pending.state == RefundState.PENDING
+    assert pending.payee_iban == "DE89370400440532013000"
