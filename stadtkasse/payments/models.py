@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from stadtkasse.orders.models import Order
 
@@ -14,7 +15,8 @@ class PaymentState(models.TextChoices):
     PENDING = "pending", _("pending")
     CONFIRMED = "confirmed", _("confirmed")
     FAILED = "failed", _("failed")
-    CANCELED = "canceled", _("canceled")
+    # An abandoned payment is "abgebrochen" in German, unlike a canceled order ("storniert").
+    CANCELED = "canceled", pgettext_lazy("payment state", "canceled")
 
 
 PAYMENT_TRANSITIONS = {

@@ -40,7 +40,7 @@ def test_button_exports_and_offers_the_file(treasury, scheduled_debit):
     sepa_file = SepaFile.objects.get()
     html = response.content.decode()
     assert f'href="/verwaltung/lastschriften/datei/{sepa_file.pk}/"' in html
-    assert "Datei geschrieben: 1 Transaktionen" in html
+    assert "Datei geschrieben: 1 Transaktion," in html
     scheduled_debit.refresh_from_db()
     assert scheduled_debit.state == DebitState.EXPORTED
 
