@@ -5,8 +5,8 @@ from django.test import Client
 from django.utils import timezone
 
 from stadtkasse.orders.models import OrderState
-from stadtkasse.payments.tests.test_receipts import page_text
 from stadtkasse.payments.models import PaymentMethod, PaymentState
+from stadtkasse.payments.tests.test_receipts import page_text
 from stadtkasse.sepa.girocode import epc_payload
 from stadtkasse.sepa.notice import render_fee_notice_pdf
 from stadtkasse.sepa.services import TRANSFER_DUE_DAYS, transfer_details
