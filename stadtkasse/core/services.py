@@ -14,10 +14,9 @@ def next_kassenzeichen(municipality: Municipality) -> str:
     """Allocate the next Kassenzeichen of a municipality.
 
     One ``UPDATE … RETURNING`` takes the running number and counts it up, so two tills
-    never get the same number. The row stays locked until the caller's transaction ends
-    (on SQLite the IMMEDIATE transaction holds the write lock anyway); a caller that
-    does more work after this should allocate before its transaction to keep the lock
-    short.
+    never get the same number. The row stays locked until the caller's transaction ends.
+    So a caller that does more work afterwards should allocate before its transaction, to
+    keep the lock short. On SQLite the IMMEDIATE transaction holds the write lock anyway.
     """
     table = connection.ops.quote_name(Municipality._meta.db_table)
     with connection.cursor() as cursor:
