@@ -4,8 +4,9 @@ Like SaleError, ``message`` is the sentence for the user (German by default) and
 ``log_message`` the English one for logs. No message carries a payer's name or IBAN.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "empty_file": _("The file “%(file)s” is empty. Please choose the camt file from your bank."),
@@ -79,27 +80,8 @@ MESSAGES = {
 PERSONAL_PARAMS = {"value"}
 
 
-class BankingError(Exception):
+class BankingError(CodedError):
     """A bank file or a clarification request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, /, **params):
-        if code not in MESSAGES:
-            raise KeyError(f"no message for error code {code!r}")
-        self.code = code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.log_message)
-
-    @property
-    def message(self) -> str:
-        """The sentence for the user in the active language."""
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def log_message(self) -> str:
-        """The English sentence with values that may be personal masked."""
-        masked = {
-            key: ("<redacted>" if key in PERSONAL_PARAMS else value)
-            for key, value in self.params.items()
-        }
-        with translation.override("en"):
-            return f"{self.code}: " + str(MESSAGES[self.code]) % masked
+    messages = MESSAGES
+    personal_params = frozenset(PERSONAL_PARAMS)

@@ -5,8 +5,9 @@ the orders app; these here concern what a till sends before a sale can be tried.
 has a machine code, a German sentence for the cashier and its English text for the API.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "invalid_json": _("The sale could not be read. Please reload the page and try again."),
@@ -29,22 +30,7 @@ MESSAGES = {
 }
 
 
-class CounterError(Exception):
+class CounterError(CodedError):
     """A till request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, /, **params):
-        if code not in MESSAGES:
-            raise KeyError(f"no message for error code {code!r}")
-        self.code = code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.english_message)
-
-    @property
-    def message(self) -> str:
-        """The sentence for the cashier in the active language."""
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def english_message(self) -> str:
-        with translation.override("en"):
-            return str(MESSAGES[self.code]) % self.params
+    messages = MESSAGES

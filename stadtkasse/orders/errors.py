@@ -5,8 +5,9 @@ The code travels in the API and in logs, so that a till or another service can r
 user (German by default); ``log_message`` is the English one for the operator's log.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "unknown_product": _(
@@ -81,33 +82,8 @@ MESSAGES = {
 PERSONAL_PARAMS = {"email", "value"}
 
 
-class SaleError(Exception):
+class SaleError(CodedError):
     """A sale or order request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, /, **params):
-        if code not in MESSAGES:
-            raise KeyError(f"no message for error code {code!r}")
-        self.code = code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.log_message)
-
-    @property
-    def message(self) -> str:
-        """The sentence for the user in the active language."""
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def english_message(self) -> str:
-        """The sentence in English, for the API."""
-        with translation.override("en"):
-            return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def log_message(self) -> str:
-        """The English sentence with personal values (e-mail, typed answers) masked."""
-        masked = {
-            key: ("<redacted>" if key in PERSONAL_PARAMS else value)
-            for key, value in self.params.items()
-        }
-        with translation.override("en"):
-            return f"{self.code}: " + str(MESSAGES[self.code]) % masked
+    messages = MESSAGES
+    personal_params = frozenset(PERSONAL_PARAMS)

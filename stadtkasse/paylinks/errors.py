@@ -5,8 +5,9 @@ app; these here concern the link. ``message`` is German by default, ``english_me
 is for the API and the log. No parameter carries personal data.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "invalid_validity": _(
@@ -42,29 +43,10 @@ MESSAGES = {
 }
 
 
-class PaylinkError(Exception):
+class PaylinkError(CodedError):
     """A payment link request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, /, **params):
-        if code not in MESSAGES:
-            raise KeyError(f"no message for error code {code!r}")
-        self.code = code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.english_message)
-
-    @property
-    def message(self) -> str:
-        """The sentence for the user in the active language."""
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def english_message(self) -> str:
-        with translation.override("en"):
-            return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def log_message(self) -> str:
-        return f"{self.code}: {self.english_message}"
+    messages = MESSAGES
 
 
 def paylink_message(message_code: str, /, **params) -> str:

@@ -5,8 +5,9 @@ Like SaleError, ``message`` is the sentence for the user (German by default),
 with personal values masked.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "refund_not_allowed": _(
@@ -66,33 +67,8 @@ MESSAGES = {
 PERSONAL_PARAMS = {"value"}
 
 
-class PaymentError(Exception):
+class PaymentError(CodedError):
     """A refund or clarification request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, /, **params):
-        if code not in MESSAGES:
-            raise KeyError(f"no message for error code {code!r}")
-        self.code = code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.log_message)
-
-    @property
-    def message(self) -> str:
-        """The sentence for the user in the active language."""
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def english_message(self) -> str:
-        """The sentence in English, for the API."""
-        with translation.override("en"):
-            return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def log_message(self) -> str:
-        """The English sentence with personal values masked."""
-        masked = {
-            key: ("<redacted>" if key in PERSONAL_PARAMS else value)
-            for key, value in self.params.items()
-        }
-        with translation.override("en"):
-            return f"{self.code}: " + str(MESSAGES[self.code]) % masked
+    messages = MESSAGES
+    personal_params = frozenset(PERSONAL_PARAMS)

@@ -5,8 +5,9 @@ portal's own: payment outcomes, accounts and access. ``message`` is German by de
 ``log_message`` is English for the operator's log.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "payment_received": _(
@@ -90,30 +91,11 @@ MESSAGES = {
 PERSONAL_PARAMS = {"email"}
 
 
-class PortalError(Exception):
+class PortalError(CodedError):
     """A portal request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, error_code: str, /, **params):
-        if error_code not in MESSAGES:
-            raise KeyError(f"no message for error code {error_code!r}")
-        self.code = error_code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.log_message)
-
-    @property
-    def message(self) -> str:
-        """The sentence for the citizen in the active language."""
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def log_message(self) -> str:
-        """The English sentence with personal values masked."""
-        masked = {
-            key: ("<redacted>" if key in PERSONAL_PARAMS else value)
-            for key, value in self.params.items()
-        }
-        with translation.override("en"):
-            return f"{self.code}: " + str(MESSAGES[self.code]) % masked
+    messages = MESSAGES
+    personal_params = frozenset(PERSONAL_PARAMS)
 
 
 def portal_message(message_code: str, /, **params) -> str:

@@ -4,8 +4,9 @@
 is English for the operator's log, with IBANs and names masked.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "missing_iban": _("Please enter the IBAN of the account to be debited."),
@@ -77,33 +78,8 @@ MESSAGES = {
 PERSONAL_PARAMS = {"value"}
 
 
-class SepaError(Exception):
+class SepaError(CodedError):
     """A SEPA request that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, /, **params):
-        if code not in MESSAGES:
-            raise KeyError(f"no message for error code {code!r}")
-        self.code = code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.log_message)
-
-    @property
-    def message(self) -> str:
-        """The sentence for the user in the active language."""
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def english_message(self) -> str:
-        """The sentence in English, for the API and the command line."""
-        with translation.override("en"):
-            return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def log_message(self) -> str:
-        """The English sentence with personal values masked."""
-        masked = {
-            key: ("<redacted>" if key in PERSONAL_PARAMS else value)
-            for key, value in self.params.items()
-        }
-        with translation.override("en"):
-            return f"{self.code}: " + str(MESSAGES[self.code]) % masked
+    messages = MESSAGES
+    personal_params = frozenset(PERSONAL_PARAMS)

@@ -4,8 +4,9 @@ Like SaleError, ``message`` is the sentence for the user in the active language 
 ``english_message`` the one for the API and the logs. Nothing was stored when one is raised.
 """
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from stadtkasse.core.errors import CodedError
 
 MESSAGES = {
     "no_terminal": _(
@@ -30,21 +31,7 @@ MESSAGES = {
 }
 
 
-class TerminalUseError(Exception):
+class TerminalUseError(CodedError):
     """A request to the terminal feature that cannot be carried out; nothing was stored."""
 
-    def __init__(self, code: str, /, **params):
-        if code not in MESSAGES:
-            raise KeyError(f"no message for error code {code!r}")
-        self.code = code
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(self.english_message)
-
-    @property
-    def message(self) -> str:
-        return str(MESSAGES[self.code]) % self.params
-
-    @property
-    def english_message(self) -> str:
-        with translation.override("en"):
-            return str(MESSAGES[self.code]) % self.params
+    messages = MESSAGES
