@@ -15,7 +15,6 @@ machine.
     .venv/bin/python -m bench.run_checkout --db sqlite,postgres --citizens 8
 """
 
-import argparse
 import logging
 import os
 import time
@@ -23,15 +22,11 @@ import time
 from bench import cpu
 from bench.client import HttpError, Response, Session, find_form, submit
 from bench.environment import (
-    DATABASES,
-    BenchError,
     Installation,
     machine_facts,
-    stop_on_sigterm,
-    write_result,
 )
 from bench.load import run_load
-from bench.run_counter import default_server_setting, git_revision, parse_server
+from bench.run_counter import git_revision, run_load_benchmark
 
 logger = logging.getLogger("bench.run_checkout")
 
@@ -181,102 +176,15 @@ def _line(database: str, run: dict) -> str:
 
 
 def main() -> None:
-    default_server = default_server_setting()
-    parser = argparse.ArgumentParser(
+    run_load_benchmark(
         description="Measure complete portal checkouts (cart, checkout, demo payment) per "
         "second through gunicorn.",
+        clients="citizens",
+        clients_default="8",
+        client_noun="number of citizens",
+        output_default="checkout",
+        bench_database=bench_database,
     )
-    parser.add_argument(
-        "--db",
-        default="sqlite,postgres",
-        help="databases to measure, comma-separated: sqlite, postgres",
-    )
-    parser.add_argument(
-        "--citizens",
-        default="8",
-        help="numbers of concurrent citizens, comma-separated (default 8)",
-    )
-    parser.add_argument(
-        "--servers",
-        default=default_server,
-        help="gunicorn settings as WORKERSxTHREADS, comma-separated; default "
-        "from WEB_CONCURRENCY and GUNICORN_THREADS as ./serve does (2x8)",
-    )
-    parser.add_argument(
-        "--duration",
-        type=float,
-        default=20.0,
-        help="measured seconds per number of citizens (default 20)",
-    )
-    parser.add_argument(
-        "--warmup",
-        type=float,
-        default=3.0,
-        help="seconds of load before measuring, not counted (default 3)",
-    )
-    parser.add_argument(
-        "--client-processes",
-        type=int,
-        default=2,
-        help="processes of the load generator; citizens run as threads in them",
-    )
-    parser.add_argument(
-        "--quiet-below",
-        type=float,
-        default=20.0,
-        help="start each run only when the machine is less busy than this, "
-        "in percent of all CPUs (default 20)",
-    )
-    parser.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=300.0,
-        help="seconds to wait for a quiet machine before running anyway; "
-        "the result then says quiet: false (default 300)",
-    )
-    parser.add_argument(
-        "--no-access-log",
-        action="store_true",
-        help="run gunicorn without the access log that ./serve writes",
-    )
-    parser.add_argument(
-        "--revision",
-        default="HEAD",
-        help="git revision whose code to run (default HEAD); 'worktree' runs the working tree "
-        "with its uncommitted changes",
-    )
-    parser.add_argument(
-        "--pg-database",
-        default="stadtkasse_bench",
-        help="PostgreSQL database to create on 127.0.0.1:5432 and drop after",
-    )
-    parser.add_argument(
-        "--keep",
-        action="store_true",
-        help="keep the data folder and the PostgreSQL database for inspection",
-    )
-    parser.add_argument(
-        "--output",
-        default="checkout",
-        help="result file name under bench/results/, without -<db>.json",
-    )
-    args = parser.parse_args()
-    args.citizens = [int(n) for n in args.citizens.split(",")]
-    args.servers = [parse_server(text) for text in args.servers.split(",")]
-    databases = [name.strip() for name in args.db.split(",")]
-    for name in databases:
-        if name not in DATABASES:
-            parser.error(f"unknown database {name!r}; use sqlite or postgres")
-
-    stop_on_sigterm()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for database in databases:
-        try:
-            result = bench_database(database, args)
-        except BenchError as error:
-            raise SystemExit(f"{database}: {error}") from None
-        path = write_result(f"{args.output}-{database}", result)
-        print(f"results written to {path}")
 
 
 if __name__ == "__main__":

@@ -175,29 +175,42 @@ def _line(database: str, run: dict) -> str:
     ) + (f"\n  first error: {run['first_errors'][0][:300]}" if run.get("first_errors") else "")
 
 
-def main() -> None:
-    default_server = default_server_setting()
-    parser = argparse.ArgumentParser(
-        description="Measure counter sales per second and their latency through gunicorn.",
-    )
+def run_load_benchmark(
+    *,
+    description: str,
+    clients: str,
+    clients_default: str,
+    client_noun: str,
+    output_default: str,
+    bench_database,
+) -> None:
+    """Parse the options shared by the load benchmarks and run one per database.
+
+    ``clients`` names the option with the numbers of concurrent clients (``tills`` or
+    ``citizens``); its parsed list of integers lands on ``args`` under that name.
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--db",
         default="sqlite,postgres",
         help="databases to measure, comma-separated: sqlite, postgres",
     )
     parser.add_argument(
-        "--tills",
-        default="1,8,32",
-        help="numbers of concurrent tills, comma-separated (default 1,8,32)",
+        f"--{clients}",
+        default=clients_default,
+        help=f"numbers of concurrent {clients}, comma-separated (default {clients_default})",
     )
     parser.add_argument(
         "--servers",
-        default=default_server,
+        default=default_server_setting(),
         help="gunicorn settings as WORKERSxTHREADS, comma-separated; default "
         "from WEB_CONCURRENCY and GUNICORN_THREADS as ./serve does (2x8)",
     )
     parser.add_argument(
-        "--duration", type=float, default=20.0, help="measured seconds per till count (default 20)"
+        "--duration",
+        type=float,
+        default=20.0,
+        help=f"measured seconds per {client_noun} (default 20)",
     )
     parser.add_argument(
         "--warmup",
@@ -209,7 +222,7 @@ def main() -> None:
         "--client-processes",
         type=int,
         default=2,
-        help="processes of the load generator; tills run as threads in them",
+        help=f"processes of the load generator; {clients} run as threads in them",
     )
     parser.add_argument(
         "--quiet-below",
@@ -248,11 +261,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--output",
-        default="counter",
+        default=output_default,
         help="result file name under bench/results/, without -<db>.json",
     )
     args = parser.parse_args()
-    args.tills = [int(n) for n in args.tills.split(",")]
+    setattr(args, clients, [int(n) for n in getattr(args, clients).split(",")])
     args.servers = [parse_server(text) for text in args.servers.split(",")]
     databases = [name.strip() for name in args.db.split(",")]
     for name in databases:
@@ -268,6 +281,17 @@ def main() -> None:
             raise SystemExit(f"{database}: {error}") from None
         path = write_result(f"{args.output}-{database}", result)
         print(f"results written to {path}")
+
+
+def main() -> None:
+    run_load_benchmark(
+        description="Measure counter sales per second and their latency through gunicorn.",
+        clients="tills",
+        clients_default="1,8,32",
+        client_noun="till count",
+        output_default="counter",
+        bench_database=bench_database,
+    )
 
 
 if __name__ == "__main__":
