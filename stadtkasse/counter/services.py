@@ -26,8 +26,8 @@ def may_sell(user, point_of_sale: PointOfSale) -> bool:
     """Tell whether a staff user may sell at a point of sale.
 
     The permission (through a group or the user) and the till assignment are checked in
-    one query. The answer is kept on the user object, which lives for one request, so
-    that the view and the sale service ask the database once.
+    one query. The result is kept on the user object, which lives for one request, so
+    that the view and the sale service query the database once.
     """
     if not user.is_authenticated or not user.is_active:
         return False
@@ -47,7 +47,7 @@ def may_sell(user, point_of_sale: PointOfSale) -> bool:
 def load_till(user, pos_id: int) -> PointOfSale | None:
     """Return an active counter point of sale, and note in one query whether the user may sell.
 
-    The answer seeds the cache of ``may_sell`` for this request.
+    The result seeds the cache of ``may_sell`` for this request.
     """
     queryset = PointOfSale.objects.select_related("operator", "operator__municipality").filter(
         pk=pos_id, channel=Channel.COUNTER, active=True

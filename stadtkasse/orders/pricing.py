@@ -30,7 +30,7 @@ MAX_AGE = 120
 
 @dataclass
 class LineRequest:
-    """What a client asks for; every field is untrusted input."""
+    """A line as a client requests it; every field is untrusted input."""
 
     product_id: object
     variant_id: object = None

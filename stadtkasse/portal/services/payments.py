@@ -119,7 +119,7 @@ def describe_payment(payment: Payment) -> Outcome:
             message_code = reason_codes.get(payment.clarification_reason, "payment_amount_mismatch")
             return Outcome("warning", portal_message(message_code, code=code))
         if not order.email:
-            # A payment link from the counter asks for no e-mail address.
+            # A payment link from the counter collects no e-mail address.
             return Outcome("success", portal_message("payment_received_no_mail", code=code))
         return Outcome("success", portal_message("payment_received", code=code))
     if payment.state == PaymentState.CANCELED:
