@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
     name = "stadtkasse.catalog"
     label = "catalog"
     verbose_name = _("Catalog")
+
+    def ready(self) -> None:
+        from stadtkasse.catalog import signals  # noqa: F401  (connects the receivers)

@@ -2,22 +2,16 @@
 
 Nothing a client sends is taken as a price: the client names what it wants, the catalog
 says what it costs. All lines are resolved with a fixed number of queries, whatever the
-size of the catalog.
+size of the catalog; the products come from the per-process copy of ``catalog.cache``.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
-from stadtkasse.catalog.models import (
-    ApplicationField,
-    FieldKind,
-    Product,
-    Variant,
-    age_on,
-)
+from stadtkasse.catalog.cache import is_sellable, products_for_sale
+from stadtkasse.catalog.models import ApplicationField, FieldKind, Product, Variant, age_on
 from stadtkasse.core.models import Municipality, PointOfSale
 from stadtkasse.core.money import vat_from_gross
 from stadtkasse.orders.errors import SaleError
@@ -79,31 +73,6 @@ def _to_int(value: object) -> int | None:
         return None
 
 
-def load_products(
-    municipality: Municipality,
-    ids: set[int],
-    *,
-    channel: str,
-    point_of_sale: PointOfSale | None = None,
-) -> dict[int, Product]:
-    """Fetch products with their active variants and fields in three queries.
-
-    Each product carries ``is_sellable``: whether it is offered on the channel, and at the
-    point of sale where one is given.
-    """
-    offered = Product.objects.sellable(channel, point_of_sale).filter(pk=OuterRef("pk"))
-    products = (
-        Product.objects.filter(municipality=municipality, pk__in=ids)
-        .annotate(is_sellable=Exists(offered))
-        .select_related("operator")
-        .prefetch_related(
-            Prefetch("variants", queryset=Variant.objects.filter(active=True)),
-            "fields",
-        )
-    )
-    return {product.pk: product for product in products}
-
-
 def price_lines(
     municipality: Municipality,
     requests: list[LineRequest],
@@ -120,12 +89,7 @@ def price_lines(
         raise SaleError("too_many_lines", maximum=MAX_LINES)
 
     ids = {_to_int(request.product_id) for request in requests}
-    products = load_products(
-        municipality,
-        {pk for pk in ids if pk is not None},
-        channel=channel,
-        point_of_sale=point_of_sale,
-    )
+    products = products_for_sale(municipality, {pk for pk in ids if pk is not None})
     # The applicant's age counts on the calendar day in the municipality's time zone.
     today = today or timezone.localdate()
 
@@ -134,7 +98,7 @@ def price_lines(
         product = products.get(_to_int(request.product_id))
         if product is None:
             raise SaleError("unknown_product", product=request.product_id)
-        if not product.is_sellable:
+        if not is_sellable(product, channel, point_of_sale):
             raise SaleError("product_not_available", product=product.name)
 
         if request.quantity is None or str(request.quantity).strip() == "":
