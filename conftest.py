@@ -4,13 +4,19 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def fresh_catalog_cache():
-    """Start each test without cached products: a rolled-back test reuses ids and versions."""
+def fresh_process_copies():
+    """Start each test without copies of products and tills.
+
+    A rolled-back test leaves ids and configuration versions free for the next one.
+    """
     from stadtkasse.catalog import cache
+    from stadtkasse.counter.services import forget_tills
 
     cache.clear()
+    forget_tills()
     yield
     cache.clear()
+    forget_tills()
 
 
 @pytest.fixture(autouse=True)

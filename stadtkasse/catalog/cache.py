@@ -3,10 +3,10 @@
 Pricing a line needs the product, its active variants, its application fields and the
 points of sale it is listed for. Reading them costs four queries per sale, and building
 those queries costs more CPU than running them. Each process keeps the products it has
-priced, tagged with ``Municipality.catalog_version``. The receivers in
-``catalog.signals`` raise that number in the same transaction as any change to a product,
-variant, application field, operator or product listing. Every sale reads its
-municipality row anyway, so a stale copy costs no extra query to notice. A change made
+priced, tagged with ``Municipality.config_version``. The receivers in
+``catalog.signals`` and ``core.signals`` raise that number in the same transaction as any
+change to a product, variant, application field, product listing or operator. Every sale
+reads that number anyway, so a stale copy costs no extra query to notice. A change made
 outside Django (SQL by hand) is picked up after ``MAX_AGE_SECONDS``.
 
 The cached instances are shared by the threads of a process: read them, never change them.
@@ -75,11 +75,11 @@ def _current_copy(municipality: Municipality) -> _Copy:
     copy = _copies.get(municipality.pk)
     if (
         copy is None
-        or copy.version != municipality.catalog_version
+        or copy.version != municipality.config_version
         or now - copy.loaded_at > MAX_AGE_SECONDS
         or len(copy.products) > MAX_PRODUCTS
     ):
-        copy = _Copy(version=municipality.catalog_version, loaded_at=now)
+        copy = _Copy(version=municipality.config_version, loaded_at=now)
         with _lock:
             _copies[municipality.pk] = copy
     return copy

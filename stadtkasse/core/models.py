@@ -46,8 +46,9 @@ class Municipality(models.Model):
         default=kassenzeichen.MOD10,
     )
     kassenzeichen_next = models.PositiveBigIntegerField(_("next running number"), default=1)
-    # Raised on every catalog change; per-process copies of the catalog compare it.
-    catalog_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # Raised on every change to the catalog, operators, points of sale or these settings
+    # (see core.versions).
+    config_version = models.PositiveBigIntegerField(default=0, editable=False)
     imprint = models.TextField(_("imprint (Impressum)"), blank=True)
     privacy_policy = models.TextField(_("privacy policy (Datenschutzerklärung)"), blank=True)
     accessibility_statement = models.TextField(
@@ -60,7 +61,7 @@ class Municipality(models.Model):
         ordering = ["name"]
 
     # Counters that services raise with one UPDATE each, never through save().
-    COUNTER_FIELDS = frozenset({"kassenzeichen_next", "catalog_version"})
+    COUNTER_FIELDS = frozenset({"kassenzeichen_next", "config_version"})
 
     def __str__(self) -> str:
         return self.name
@@ -68,16 +69,22 @@ class Municipality(models.Model):
     def save(self, *args, **kwargs) -> None:
         """Save without writing back counters read earlier.
 
-        A form opened before a sale holds an old running number; writing it back would
-        hand out a Kassenzeichen twice. Name a counter in ``update_fields`` to set it.
+        A form opened before a sale contains an old running number, and writing it back
+        would hand out a Kassenzeichen twice. Name a counter in ``update_fields`` to set
+        it. Saving an existing municipality raises its configuration version.
         """
-        if not self._state.adding and kwargs.get("update_fields") is None:
+        updating = not self._state.adding
+        if updating and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
                 if not f.primary_key and f.name not in self.COUNTER_FIELDS
             ]
         super().save(*args, **kwargs)
+        if updating:
+            type(self).objects.filter(pk=self.pk).update(
+                config_version=models.F("config_version") + 1
+            )
 
 
 class Operator(models.Model):

@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -12,7 +13,7 @@ from django.db.models.expressions import RawSQL
 
 from stadtkasse.catalog.models import Product, Variant
 from stadtkasse.core.channels import Channel
-from stadtkasse.core.models import PointOfSale
+from stadtkasse.core.models import Municipality, Operator, PointOfSale
 from stadtkasse.core.services import next_kassenzeichen
 from stadtkasse.counter.errors import CounterError
 from stadtkasse.orders.errors import SaleError
@@ -23,6 +24,13 @@ from stadtkasse.payments.models import PaymentMethod
 from stadtkasse.payments.services import record_cash_payment, record_external_card_payment
 
 logger = logging.getLogger(__name__)
+
+# Point of sale id -> the point of sale with operator and municipality. The threads of a
+# process share these instances, so they are read, never changed.
+_tills: dict[int, PointOfSale] = {}
+# Seconds after which a copy is reloaded even if no version was raised, for a change made
+# outside Django (SQL by hand).
+TILL_MAX_AGE_SECONDS = 60
 
 
 def may_sell(user, point_of_sale: PointOfSale) -> bool:
@@ -50,25 +58,80 @@ def may_sell(user, point_of_sale: PointOfSale) -> bool:
 def load_till(user, pos_id: int) -> PointOfSale | None:
     """Return an active counter point of sale, and note in one query whether the user may sell.
 
-    The result seeds the cache of ``may_sell`` for this request.
+    The query reads only the municipality's configuration version and the permission.
+    The point of sale with its operator and municipality comes from a per-process copy,
+    reloaded when that version changes (see ``core.versions``). The permission result
+    seeds the cache of ``may_sell`` for this request.
     """
-    queryset = PointOfSale.objects.select_related("operator", "operator__municipality").filter(
-        pk=pos_id, channel=Channel.COUNTER, active=True
-    )
     check = user.is_authenticated and user.is_active and not user.is_superuser
-    if check:
-        queryset = queryset.annotate(user_may_sell=_may_sell(user.pk))
-    point_of_sale = queryset.first()
-    if point_of_sale is not None and check:
-        user.__dict__.setdefault("_stadtkasse_may_sell", {})[point_of_sale.pk] = bool(
-            point_of_sale.user_may_sell
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _till_state_sql(check), _till_state_params(pos_id, user.pk if check else None)
         )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    version, allowed = row
+
+    point_of_sale = _tills.get(pos_id)
+    if (
+        point_of_sale is None
+        or point_of_sale.municipality.config_version != version
+        or time.monotonic() - point_of_sale.loaded_at > TILL_MAX_AGE_SECONDS
+    ):
+        point_of_sale = (
+            PointOfSale.objects.select_related("operator", "operator__municipality")
+            .filter(pk=pos_id, channel=Channel.COUNTER, active=True)
+            .first()
+        )
+        if point_of_sale is None:
+            return None
+        point_of_sale.loaded_at = time.monotonic()
+        _tills[pos_id] = point_of_sale
+    if check:
+        user.__dict__.setdefault("_stadtkasse_may_sell", {})[pos_id] = bool(allowed)
     return point_of_sale
+
+
+def forget_tills() -> None:
+    """Drop the per-process copies of points of sale (tests call this between cases)."""
+    _tills.clear()
+
+
+@functools.cache
+def _till_state_sql(check: bool) -> str:
+    quote = connection.ops.quote_name
+    pos = PointOfSale._meta
+    operator = Operator._meta
+    municipality = Municipality._meta
+    pos_table = quote(pos.db_table)
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    return (
+        f"SELECT m.{column(municipality, 'config_version')},"
+        f" {_may_sell_sql() if check else 'NULL'}"
+        f" FROM {pos_table}"
+        f" JOIN {quote(operator.db_table)} o"
+        f" ON o.{quote(operator.pk.column)} = {pos_table}.{column(pos, 'operator')}"
+        f" JOIN {quote(municipality.db_table)} m"
+        f" ON m.{quote(municipality.pk.column)} = o.{column(operator, 'municipality')}"
+        f" WHERE {pos_table}.{quote(pos.pk.column)} = %s"
+        f" AND {pos_table}.{column(pos, 'channel')} = %s"
+        f" AND {pos_table}.{column(pos, 'active')}"
+    )
+
+
+def _till_state_params(pos_id: int, user_id: int | None) -> tuple:
+    # The permission check's placeholders come first because it is in the SELECT list.
+    permission = _may_sell_params(user_id) if user_id else ()
+    return (*permission, pos_id, Channel.COUNTER.value)
 
 
 @functools.cache
 def _may_sell_sql() -> str:
-    """Return the SQL of the check: the user holds the permission and is assigned to the till.
+    """Return the SQL of the check: the user has the permission and is assigned to the till.
 
     Written as SQL because the same check built with the ORM (two EXISTS subqueries with
     an OR over group and user permissions) took a third of the CPU time of a counter sale.
@@ -101,11 +164,11 @@ def _may_sell_sql() -> str:
 
 
 def _may_sell(user_id: int) -> RawSQL:
-    return RawSQL(
-        _may_sell_sql(),
-        (user_id, "orders", "sell_at_counter", user_id, user_id),
-        output_field=BooleanField(),
-    )
+    return RawSQL(_may_sell_sql(), _may_sell_params(user_id), output_field=BooleanField())
+
+
+def _may_sell_params(user_id: int) -> tuple:
+    return (user_id, "orders", "sell_at_counter", user_id, user_id)
 
 
 def counter_points_of_sale(user) -> QuerySet[PointOfSale]:
@@ -208,7 +271,7 @@ def sell_once(
     if method not in (PaymentMethod.CASH, PaymentMethod.CARD_EXTERNAL):
         raise SaleError("unknown_payment_method", method=method)
     # A repeated token is found by the unique constraint when the order is stored, which
-    # saves a query on every first request. Only a repeat that pricing refuses (the
+    # saves a query on every first request. Only a repeat that pricing rejects (the
     # catalog changed since the first request) looks the earlier sale up here.
     try:
         lines = price_lines(
@@ -254,7 +317,7 @@ def sell_once(
             else:
                 payment = record_external_card_payment(order, cashier=cashier)
     except IntegrityError:
-        # A request with the same token stored the sale before; this transaction was
+        # A request with the same token stored the sale before. This transaction was
         # rolled back whole, so the twin can be read now. On PostgreSQL the Kassenzeichen
         # taken above stays unused.
         existing = _stored_sale(submit_token)

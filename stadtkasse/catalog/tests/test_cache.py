@@ -126,12 +126,12 @@ def test_copy_expires_without_a_version_change(demo, product, pool_till, monkeyp
 
 
 def test_operator_change_raises_the_version(demo):
-    before = fresh(demo).catalog_version
+    before = fresh(demo).config_version
     operator = Operator.objects.filter(municipality=demo).first()
     operator.name += " (neu)"
     operator.save()
 
-    assert fresh(demo).catalog_version > before
+    assert fresh(demo).config_version > before
 
 
 def test_saving_an_old_municipality_keeps_the_counters(demo, pool_till, product):
@@ -140,7 +140,7 @@ def test_saving_an_old_municipality_keeps_the_counters(demo, pool_till, product)
     price(demo, product("abendkarte"), point_of_sale=pool_till)
     Municipality.objects.filter(pk=demo.pk).update(kassenzeichen_next=500)
     ticket = product("abendkarte")
-    ticket.save()  # raises the catalog version
+    ticket.save()  # raises the configuration version
 
     opened.name = "Stadt Musterstadt (neu)"
     opened.save()
@@ -148,7 +148,7 @@ def test_saving_an_old_municipality_keeps_the_counters(demo, pool_till, product)
     stored = fresh(demo)
     assert stored.name == "Stadt Musterstadt (neu)"
     assert stored.kassenzeichen_next == 500
-    assert stored.catalog_version > opened.catalog_version
+    assert stored.config_version > opened.config_version
 
 
 def test_point_of_sale_of_another_operator_is_refused(demo, product):
