@@ -111,7 +111,7 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "stadtkasse.core.sqlite",
             "NAME": SQLITE_PATH,
             # Keep each server thread's connection, so that a request does not open the
             # file and run the PRAGMAs below again.
