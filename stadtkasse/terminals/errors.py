@@ -19,9 +19,20 @@ MESSAGES = {
     ),
     "order_not_payable": _("The order %(code)s cannot be paid any more because it is %(state)s."),
     "not_allowed": _("You may not do this at this till. Please ask a supervisor."),
-    "not_reversible": _(
-        "The payment %(reference)s cannot be reversed on the terminal because the terminal "
-        "has no receipt number for it. Please make a refund instead."
+    "refund_not_found": _(
+        "This refund was not found in your municipality. Please reload the list of refunds."
+    ),
+    "refund_not_terminal": _(
+        "This refund goes back by %(method)s, not on the card terminal. Please complete it "
+        "in the back office."
+    ),
+    "refund_not_pending": _(
+        "This refund cannot be started on the terminal because it is %(state)s. Please "
+        "reload the list of refunds."
+    ),
+    "refund_elsewhere": _(
+        "This refund is running on the terminal of another till, or its result there is "
+        "unclear. Please finish it at that till."
     ),
     "not_cancelable": _("The order %(code)s cannot be canceled here because it is %(state)s."),
     "not_finished": _(

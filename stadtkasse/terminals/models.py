@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from stadtkasse.core.models import PointOfSale
-from stadtkasse.payments.models import Payment
+from stadtkasse.payments.models import Payment, Refund
 
 
 class TerminalConfig(models.Model):
@@ -110,6 +110,14 @@ class TerminalTransaction(models.Model):
         related_name="terminal_transactions",
         help_text=_("The payment taken, or the payment reversed or refunded."),
     )
+    refund = models.ForeignKey(
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="terminal_transactions",
+        help_text=_("The refund that this reversal or refund on the terminal carries out."),
+    )
     amount_cents = models.BigIntegerField(null=True, blank=True)
     status_text = models.CharField(max_length=200, blank=True)
     message = models.TextField(blank=True)
@@ -141,7 +149,13 @@ class TerminalTransaction(models.Model):
                 fields=["terminal"],
                 condition=models.Q(state="running"),
                 name="terminal_one_running_transaction",
-            )
+            ),
+            # A refund runs on one terminal at a time, so two clicks cannot pay it out twice.
+            models.UniqueConstraint(
+                fields=["refund"],
+                condition=models.Q(state="running"),
+                name="refund_one_running_transaction",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,8 @@
 Every dialogue with a terminal is a TerminalTransaction row. ``start_*`` functions check
 the request, store the row (and a pending payment), and hand the dialogue to
 ``run_in_background``; the till then polls the row. Any server process can answer the
-poll, because the dialogue writes everything it learns into the database.
+poll, because the dialogue writes everything it learns into the database. Reversals and
+refunds always carry out a pending Refund; terminals/refunds.py starts them.
 
 Fault rule: the customer's charge is never guessed. When the connection breaks after the
 authorization was sent, the payment stays pending and the transaction "unclear" until
@@ -84,6 +85,11 @@ CLARIFY_MESSAGE = _(
 REVERSED_AFTER_RECOVERY = _(
     "The terminal had approved the payment, but the order could no longer be paid. The "
     "payment was reversed on the terminal; the customer was not charged."
+)
+UNCLEAR_REFUND_MESSAGE = _(
+    "The connection to the terminal broke off before its result arrived. It is not clear "
+    "whether the amount went back to the card. Please check the terminal's display or "
+    "receipt, then let the till ask the terminal again."
 )
 END_OF_DAY_DONE = _("The end-of-day closing of the terminal is done.")
 REVERSAL_DONE = _("The payment was reversed on the terminal.")
@@ -245,52 +251,6 @@ def start_end_of_day(point_of_sale, user) -> TerminalTransaction:
     return dialogue
 
 
-def start_reversal(payment: Payment, user) -> TerminalTransaction:
-    """Reverse (06 30) an approved terminal payment of today by its receipt number.
-
-    The payment itself stays confirmed, because a confirmed payment is never changed;
-    the reversal is recorded as a payment event and an audit entry, and the treasury
-    books the refund.
-    """
-    if not user.has_perm("payments.refund_payment"):
-        raise TerminalUseError("not_allowed")
-    approved = (
-        TerminalTransaction.objects.filter(
-            payment=payment, kind=TransactionKind.PAYMENT, state=TransactionState.APPROVED
-        )
-        .exclude(receipt_number=None)
-        .select_related("terminal")
-        .first()
-    )
-    if approved is None or payment.state != PaymentState.CONFIRMED:
-        raise TerminalUseError("not_reversible", reference=payment.reference)
-    dialogue = _new_transaction(
-        approved.terminal,
-        kind=TransactionKind.REVERSAL,
-        payment=payment,
-        amount_cents=payment.amount_cents,
-        receipt_number=approved.receipt_number,
-        started_by=user,
-    )
-    run_in_background(run_transaction, dialogue.pk)
-    return dialogue
-
-
-def start_refund(config: TerminalConfig, payment: Payment, amount_cents: int, user):
-    """Refund (06 31) an amount of a terminal payment to the card the customer presents."""
-    if not user.has_perm("payments.refund_payment"):
-        raise TerminalUseError("not_allowed")
-    dialogue = _new_transaction(
-        config,
-        kind=TransactionKind.REFUND,
-        payment=payment,
-        amount_cents=amount_cents,
-        started_by=user,
-    )
-    run_in_background(run_transaction, dialogue.pk)
-    return dialogue
-
-
 def request_abort(dialogue: TerminalTransaction) -> None:
     """Ask the running dialogue to send an abort (06 B0) to the terminal."""
     TerminalTransaction.objects.filter(pk=dialogue.pk, state=TransactionState.RUNNING).update(
@@ -300,10 +260,13 @@ def request_abort(dialogue: TerminalTransaction) -> None:
 
 
 def start_recovery(dialogue: TerminalTransaction) -> None:
-    """Ask the terminal again for the result of an unclear payment, in the background."""
+    """Ask the terminal again for the result of an unclear payment or refund, in the background."""
     if dialogue.state != TransactionState.UNCLEAR:
         raise TerminalUseError("not_unclear")
-    run_in_background(recover_payment, dialogue.pk)
+    if dialogue.refund_id is not None:
+        run_in_background(_terminal_refunds().recover_refund, dialogue.pk)
+    else:
+        run_in_background(recover_payment, dialogue.pk)
 
 
 def cancel_unpaid_order(dialogue: TerminalTransaction, user) -> Order:
@@ -335,7 +298,7 @@ def mark_stale_transactions(config: TerminalConfig) -> int:
         _finish(
             dialogue,
             TransactionState.UNCLEAR,
-            message=str(UNCLEAR_MESSAGE),
+            message=_unclear_message(dialogue),
         )
         count += 1
         logger.warning("terminal transaction %s left running without heartbeat", dialogue.pk)
@@ -361,13 +324,18 @@ def run_transaction(dialogue_id: int) -> None:
         elif dialogue.kind == TransactionKind.REVERSAL:
             _run_simple(dialogue, client.reverse(dialogue.receipt_number), REVERSAL_DONE)
         elif dialogue.kind == TransactionKind.REFUND:
-            _run_simple(dialogue, client.refund(dialogue.amount_cents), REFUND_DONE)
+            outcome = client.refund(
+                dialogue.amount_cents,
+                on_intermediate=_status_writer(dialogue),
+                should_abort=_abort_requested(dialogue),
+            )
+            _run_simple(dialogue, outcome, REFUND_DONE)
     except TerminalUnreachable as error:
         logger.warning("terminal transaction %s: %s", dialogue.pk, error)
         _fail_before_start(dialogue, str(UNREACHABLE_MESSAGE))
     except ResultUnknown as error:
         logger.warning("terminal transaction %s: result unknown: %s", dialogue.pk, error)
-        _finish(dialogue, TransactionState.UNCLEAR, message=str(UNCLEAR_MESSAGE))
+        _finish(dialogue, TransactionState.UNCLEAR, message=_unclear_message(dialogue))
         if dialogue.kind == TransactionKind.PAYMENT:
             recover_payment(dialogue.pk)
     except TerminalError as error:
@@ -379,7 +347,20 @@ def run_transaction(dialogue_id: int) -> None:
     except Exception:
         # Whatever went wrong, the cashier must not see "running" for ever.
         logger.exception("terminal transaction %s failed", dialogue.pk)
-        _finish(dialogue, TransactionState.UNCLEAR, message=str(UNCLEAR_MESSAGE))
+        _finish(dialogue, TransactionState.UNCLEAR, message=_unclear_message(dialogue))
+    if dialogue.refund_id is not None:
+        _terminal_refunds().settle_refund(dialogue)
+
+
+def _unclear_message(dialogue: TerminalTransaction) -> str:
+    return str(UNCLEAR_REFUND_MESSAGE if dialogue.refund_id is not None else UNCLEAR_MESSAGE)
+
+
+def _terminal_refunds():
+    """Return the module of terminal refunds; imported late because it builds on this one."""
+    from stadtkasse.terminals import refunds
+
+    return refunds
 
 
 def _status_writer(dialogue: TerminalTransaction):
@@ -600,16 +581,7 @@ def recover_payment(dialogue_id: int) -> TerminalTransaction:
         logger.warning("terminal transaction %s: last result without a status", dialogue.pk)
         return dialogue
 
-    booked_elsewhere = (
-        status.receipt_number is not None
-        and TerminalTransaction.objects.filter(
-            terminal=dialogue.terminal,
-            receipt_number=status.receipt_number,
-            state__in=(TransactionState.APPROVED, TransactionState.REVERSED),
-        )
-        .exclude(pk=dialogue.pk)
-        .exists()
-    )
+    booked_elsewhere = booked_on_other_transaction(dialogue, status)
     same_amount = status.amount_cents == dialogue.amount_cents
     if status.approved and same_amount and not booked_elsewhere:
         logger.info("terminal transaction %s: recovery found the approval", dialogue.pk)
@@ -625,6 +597,20 @@ def recover_payment(dialogue_id: int) -> TerminalTransaction:
         logger.warning("terminal transaction %s: last result does not fit", dialogue.pk)
     dialogue.refresh_from_db()
     return dialogue
+
+
+def booked_on_other_transaction(dialogue: TerminalTransaction, status: StatusInformation) -> bool:
+    """Tell whether the receipt number of a last result belongs to another finished transaction."""
+    return (
+        status.receipt_number is not None
+        and TerminalTransaction.objects.filter(
+            terminal=dialogue.terminal,
+            receipt_number=status.receipt_number,
+            state__in=(TransactionState.APPROVED, TransactionState.REVERSED),
+        )
+        .exclude(pk=dialogue.pk)
+        .exists()
+    )
 
 
 def _settle_recovered_approval(dialogue, client, status, receipt_lines) -> None:

@@ -14,9 +14,11 @@ Scenarios for the authorization (06 01):
 - slow_intermediate: intermediate status every ``interval`` seconds for ``duration``
   seconds, then approves
 
-An abort (06 B0) from the cash register during the card phase ends the payment with result
-6C. Reversal, refund, end-of-day, status enquiry and repeat receipt work in every scenario;
-repeat receipt resends the status information and receipt of the last transaction.
+The refund (06 31) follows the scenarios decline and timeout as well and approves in the
+others. An abort (06 B0) from the cash register during the card phase of a payment or a
+refund ends it with result 6C. Reversal, end-of-day, status enquiry and repeat receipt work
+in every scenario; repeat receipt resends the status information and receipt of the last
+transaction.
 """
 
 import argparse
@@ -337,8 +339,22 @@ class _Session:
 
     def refund(self, command: Apdu) -> None:
         fields = {item.tag: item.value for item in decode_fields(command.data[3:])}
-        self.send_and_wait_ack(messages.intermediate_status_apdu(INSERT_CARD))
-        self._finish_approved(self._book(decode_bcd(fields[0x04]), 0))
+        amount = decode_bcd(fields[0x04])
+        scenario = self.sim.scenario
+        try:
+            self.send_and_wait_ack(messages.intermediate_status_apdu(INSERT_CARD))
+            self.wait(self.sim.step_delay)
+            if scenario == "timeout":
+                self._book(amount, ABORT_CODE)
+                self.wait(3600)
+                return
+        except _Aborted:
+            self._finish_declined(self._book(amount, ABORT_CODE))
+            return
+        if scenario == "decline":
+            self._finish_declined(self._book(amount, DECLINE_CODE))
+            return
+        self._finish_approved(self._book(amount, 0))
 
     def end_of_day(self, command: Apdu) -> None:
         self.send_and_wait_ack(messages.intermediate_status_apdu(PLEASE_WAIT))

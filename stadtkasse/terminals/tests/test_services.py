@@ -213,24 +213,6 @@ def test_end_of_day_by_supervisor(terminal, pool_till, pool_cashier, adult_ticke
     assert "Summe EUR 8.00" in dialogue.receipt_lines
 
 
-def test_reversal_of_terminal_payment(terminal, pool_till, pool_cashier, adult_tickets):
-    paid = sell(pool_till, pool_cashier, adult_tickets)
-    supervisor = get_user_model().objects.create_superuser("chef", password="x")
-    reversal = services.start_reversal(paid.payment, supervisor)
-    reversal.refresh_from_db()
-    assert reversal.state == TransactionState.APPROVED
-    assert paid.payment.events.filter(cause="reversed on the card terminal").exists()
-
-
-def test_refund_on_terminal(terminal, pool_till, pool_cashier, adult_tickets):
-    paid = sell(pool_till, pool_cashier, adult_tickets)
-    supervisor = get_user_model().objects.create_superuser("chef", password="x")
-    refund = services.start_refund(terminal, paid.payment, 550, supervisor)
-    refund.refresh_from_db()
-    assert refund.state == TransactionState.APPROVED
-    assert paid.payment.events.filter(cause="refunded on the card terminal").exists()
-
-
 def test_stale_running_transaction_becomes_unclear(
     terminal, pool_till, pool_cashier, adult_tickets, monkeypatch
 ):

@@ -193,8 +193,12 @@ class ZvtClient:
     def reverse(self, receipt_number: int) -> Outcome:
         return self.run(messages.reversal(self.password, receipt_number))
 
-    def refund(self, amount_cents: int) -> Outcome:
-        return self.run(messages.refund(self.password, amount_cents))
+    def refund(self, amount_cents: int, *, on_intermediate=None, should_abort=None) -> Outcome:
+        return self.run(
+            messages.refund(self.password, amount_cents),
+            on_intermediate=on_intermediate,
+            should_abort=should_abort,
+        )
 
     def end_of_day(self, *, on_intermediate=None) -> Outcome:
         return self.run(messages.end_of_day(self.password), on_intermediate=on_intermediate)
