@@ -12,6 +12,16 @@ urlpatterns = [
         name="terminal_end_of_day",
     ),
     path(
+        "<int:pos_id>/terminal/erstattungen",
+        views_terminal.refunds,
+        name="terminal_refunds",
+    ),
+    path(
+        "<int:pos_id>/terminal/erstattungen/<int:refund_id>",
+        views_terminal.start_refund,
+        name="terminal_refund_start",
+    ),
+    path(
         "<int:pos_id>/terminal/vorgang/<int:transaction_id>",
         views_terminal.status,
         name="terminal_status",

@@ -1,4 +1,4 @@
-"""Till endpoints of the card terminal: start a card sale, poll it, abort, recover, close.
+"""Till endpoints of the card terminal: card sales, refunds, polling, abort, recovery, closing.
 
 The till's script starts a payment with a POST and then polls the transaction's status
 every second; the ZVT dialogue runs in a background thread and writes its progress into
@@ -9,6 +9,8 @@ import logging
 
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,14 +20,25 @@ from stadtkasse.counter.forms import parse_sale_request
 from stadtkasse.counter.services import till_token
 from stadtkasse.counter.views import _error_json, till_api
 from stadtkasse.orders.errors import SaleError
+from stadtkasse.terminals import refunds as terminal_refunds
 from stadtkasse.terminals import services
 from stadtkasse.terminals.errors import TerminalUseError
-from stadtkasse.terminals.models import Charged, TerminalTransaction, TransactionState
+from stadtkasse.terminals.models import (
+    Charged,
+    TerminalTransaction,
+    TransactionKind,
+    TransactionState,
+)
 
 logger = logging.getLogger(__name__)
 
 
+REFUND_KINDS = (TransactionKind.REVERSAL, TransactionKind.REFUND)
+
+
 def _headline(dialogue: TerminalTransaction) -> str:
+    if dialogue.kind in REFUND_KINDS:
+        return _refund_headline(dialogue)
     if dialogue.state == TransactionState.RUNNING:
         return _("Payment on the terminal is running")
     if dialogue.charged == Charged.YES:
@@ -33,6 +46,16 @@ def _headline(dialogue: TerminalTransaction) -> str:
     if dialogue.charged == Charged.NO:
         return _("Customer was not charged")
     return _("Unclear – please check the terminal")
+
+
+def _refund_headline(dialogue: TerminalTransaction) -> str:
+    if dialogue.state == TransactionState.RUNNING:
+        return _("Refund on the terminal is running")
+    if dialogue.state == TransactionState.APPROVED:
+        return _("Refund completed")
+    if dialogue.state == TransactionState.UNCLEAR:
+        return _("Unclear – please check the terminal")
+    return _("Nothing was refunded")
 
 
 def transaction_data(dialogue: TerminalTransaction) -> dict:
@@ -57,7 +80,14 @@ def transaction_data(dialogue: TerminalTransaction) -> dict:
             "retry": reverse("counter:terminal_retry", kwargs=base),
         },
         "order": None,
+        "refund": None,
     }
+    if dialogue.refund_id is not None:
+        data["refund"] = {
+            "id": dialogue.refund_id,
+            "state": dialogue.refund.state,
+            "amount_cents": dialogue.refund.amount_cents,
+        }
     if dialogue.payment_id is not None:
         order = dialogue.payment.order
         data["order"] = {
@@ -75,7 +105,7 @@ def transaction_data(dialogue: TerminalTransaction) -> dict:
 def _load_transaction(point_of_sale: PointOfSale, transaction_id: int) -> TerminalTransaction:
     try:
         return TerminalTransaction.objects.select_related(
-            "terminal", "payment__order", "payment__order__municipality"
+            "terminal", "payment__order", "payment__order__municipality", "refund"
         ).get(pk=transaction_id, terminal__point_of_sale=point_of_sale)
     except TerminalTransaction.DoesNotExist as error:
         raise Http404("no such terminal transaction") from error
@@ -174,3 +204,60 @@ def retry(request: HttpRequest, point_of_sale: PointOfSale, transaction_id: int)
         return _error_json(error)
     again.refresh_from_db()
     return JsonResponse(transaction_data(again), status=201)
+
+
+def _refund_data(point_of_sale: PointOfSale, refund) -> dict:
+    order = refund.payment.order
+    last = refund.terminal_attempts[0] if refund.terminal_attempts else None
+    return {
+        "id": refund.pk,
+        "order": order.code,
+        "kassenzeichen": order.kassenzeichen_display,
+        "amount_cents": refund.amount_cents,
+        "reason": refund.reason,
+        "created": date_format(timezone.localtime(refund.created_at), "d.m.Y H:i"),
+        "last_attempt": (
+            {"state": last.state, "state_label": last.get_state_display(), "message": last.message}
+            if last is not None
+            else None
+        ),
+        "start_url": reverse(
+            "counter:terminal_refund_start",
+            kwargs={"pos_id": point_of_sale.pk, "refund_id": refund.pk},
+        ),
+    }
+
+
+@require_GET
+@till_api
+def refunds(request: HttpRequest, point_of_sale: PointOfSale) -> JsonResponse:
+    """List the municipality's pending card terminal refunds (supervisors and treasury)."""
+    if not terminal_refunds.may_refund(request.user):
+        return _error_json(TerminalUseError("not_allowed"), status=403)
+    items = terminal_refunds.pending_terminal_refunds(point_of_sale.municipality)
+    return JsonResponse({"refunds": [_refund_data(point_of_sale, item) for item in items]})
+
+
+@require_POST
+@till_api
+def start_refund(request: HttpRequest, point_of_sale: PointOfSale, refund_id: int) -> JsonResponse:
+    """Start a pending card terminal refund on the till's terminal (supervisors and treasury)."""
+    if not terminal_refunds.may_refund(request.user):
+        return _error_json(TerminalUseError("not_allowed"), status=403)
+    refund = terminal_refunds.find_refund(point_of_sale.municipality, refund_id)
+    if refund is None:
+        return _error_json(TerminalUseError("refund_not_found"), status=404)
+    try:
+        dialogue = terminal_refunds.start_terminal_refund(
+            services.terminal_for(point_of_sale), refund, request.user
+        )
+    except TerminalUseError as error:
+        logger.info(
+            "terminal refund rejected: pos=%s refund=%s code=%s",
+            point_of_sale.pk,
+            refund_id,
+            error.code,
+        )
+        return _error_json(error)
+    dialogue.refresh_from_db()
+    return JsonResponse(transaction_data(dialogue), status=201)

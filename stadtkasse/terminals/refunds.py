@@ -6,7 +6,7 @@ never add up to more than was paid. This module only runs it on a terminal:
 
 - reversal (06 30) by the receipt number of the approved payment, when the refund is the
   full amount and the payment was approved on this terminal today, before the terminal's
-  last end-of-day closing; the terminal then takes the payment back without a new card
+  last end-of-day closing. The terminal then takes the payment back without a new card
   booking.
 - refund (06 31) to the card the customer presents, in every other case, and after the
   terminal declined a reversal of this refund once.
@@ -78,6 +78,15 @@ def pending_terminal_refunds(municipality) -> QuerySet[Refund]:
             )
         )
         .order_by("created_at", "pk")
+    )
+
+
+def find_refund(municipality, refund_id: int) -> Refund | None:
+    """Return a refund of the municipality by its id, or None."""
+    return (
+        Refund.objects.filter(pk=refund_id, payment__order__municipality=municipality)
+        .select_related("payment__order")
+        .first()
     )
 
 

@@ -2,6 +2,7 @@
 
 from django import template
 
+from stadtkasse.terminals.refunds import may_refund
 from stadtkasse.terminals.services import may_run_end_of_day, terminal_for
 
 register = template.Library()
@@ -13,4 +14,8 @@ def till_terminal(point_of_sale, user) -> dict | None:
     config = terminal_for(point_of_sale)
     if config is None:
         return None
-    return {"config": config, "may_end_of_day": may_run_end_of_day(user)}
+    return {
+        "config": config,
+        "may_end_of_day": may_run_end_of_day(user),
+        "may_refund": may_refund(user),
+    }

@@ -19,12 +19,20 @@
     endOfDay: dialog.dataset.textEndOfDay,
   };
   const kindText = $("terminal-kind").textContent;
+  const abortText = $("terminal-abort").textContent;
+  const refundsDialog = $("refunds-dialog");
+  const refundTexts = refundsDialog ? {
+    kind: refundsDialog.dataset.textRefund,
+    abort: refundsDialog.dataset.textAbortRefund,
+    last: refundsDialog.dataset.textLast,
+  } : {};
 
   let sale = { payable: false, totalCents: 0, lines: [] };
   let token = null; // idempotency token of this sale's terminal request
   let current = null; // the last transaction state shown
   let pollTimer = null;
   let busy = false;
+  let backToRefunds = false; // closing the terminal dialog shows the refund list again
 
   document.addEventListener("till:sale", (event) => {
     sale = event.detail;
@@ -68,7 +76,12 @@
     current = state;
     dialog.dataset.state = state.state;
     dialog.dataset.charged = state.charged;
-    $("terminal-kind").textContent = state.kind === "end_of_day" ? texts.endOfDay : kindText;
+    const refund = state.refund !== null && state.refund !== undefined;
+    let kind = kindText;
+    if (state.kind === "end_of_day") kind = texts.endOfDay;
+    if (refund) kind = refundTexts.kind;
+    $("terminal-kind").textContent = kind;
+    $("terminal-abort").textContent = refund ? refundTexts.abort : abortText;
     $("terminal-title").textContent = state.headline;
     $("terminal-status").textContent = state.state === "running" ? (state.status_text || texts.starting) : "";
     $("terminal-status").hidden = state.state !== "running";
@@ -81,7 +94,8 @@
     const payment = state.kind === "payment";
     const orderOpen = payment && state.order && state.order.state === "open";
     if (state.state === "running") {
-      if (payment && !state.abort_requested) visible.add("terminal-abort");
+      // A refund (06 31) waits for the card like a payment; a reversal (06 30) does not.
+      if ((payment || state.kind === "refund") && !state.abort_requested) visible.add("terminal-abort");
     } else if (state.state === "unclear") {
       visible.add("terminal-recover");
     } else if (payment && state.charged === "yes") {
@@ -181,7 +195,65 @@
     token = null;
     dialog.close();
     if (newSale) document.dispatchEvent(new CustomEvent("till:reset"));
+    if (backToRefunds) {
+      backToRefunds = false;
+      openRefunds();
+    }
   }
+
+  // Refunds of card payments, for supervisors and the treasury. The list shows the pending
+  // refunds of the municipality. A started refund runs on this till's terminal and is shown
+  // like a payment.
+  function showRefundsError(message) {
+    $("refunds-error").textContent = message || "";
+    $("refunds-error").hidden = !message;
+  }
+
+  function refundItem(item) {
+    const row = $("refund-template").content.firstElementChild.cloneNode(true);
+    row.querySelector(".refund-amount").textContent = money.format(item.amount_cents / 100);
+    row.querySelector(".refund-order").textContent = item.order;
+    row.querySelector(".refund-kassenzeichen").textContent = item.kassenzeichen;
+    row.querySelector(".refund-reason").textContent = item.reason;
+    row.querySelector(".refund-date").textContent = item.created;
+    if (item.last_attempt) {
+      const last = row.querySelector(".refund-last");
+      last.textContent = `${refundTexts.last}: ${item.last_attempt.state_label}`;
+      last.hidden = false;
+    }
+    row.querySelector(".refund-start").addEventListener("click", () => startRefund(item));
+    return row;
+  }
+
+  async function openRefunds() {
+    if (!refundsDialog) return;
+    showRefundsError("");
+    $("refunds-list").replaceChildren();
+    $("refunds-empty").hidden = true;
+    if (!refundsDialog.open) refundsDialog.showModal();
+    try {
+      const body = await request(refundsDialog.dataset.listUrl);
+      $("refunds-list").replaceChildren(...body.refunds.map(refundItem));
+      $("refunds-empty").hidden = body.refunds.length > 0;
+    } catch (error) {
+      showRefundsError(error.message === texts.unexpected ? texts.network : error.message);
+    }
+  }
+
+  function startRefund(item) {
+    if (busy) return;
+    refundsDialog.close();
+    current = null;
+    backToRefunds = true;
+    openDialog(item.amount_cents);
+    $("terminal-kind").textContent = refundTexts.kind;
+    act(item.start_url).then(() => {
+      if (!current) $("terminal-close").hidden = false;
+    });
+  }
+
+  $("terminal-refunds")?.addEventListener("click", openRefunds);
+  $("refunds-close")?.addEventListener("click", () => refundsDialog.close());
 
   // Escape must not hide a running or unclear payment from the cashier.
   dialog.addEventListener("cancel", (event) => {
