@@ -5,8 +5,9 @@ A refund goes back the way the money came (the payment's method):
 - ``epay``: the provider refunds it at once; done on success, failed on a ProviderError.
 - ``cash``: pending until a cashier confirms the payout at the counter (complete_refund).
 - ``card_external``: pending until a cashier confirms the refund on the stand-alone terminal.
-- ``card_terminal``: pending until the integrated terminal reports the refund
-  (complete_refund, called by the terminal integration).
+- ``card_terminal``: pending until a supervisor runs it on a till's integrated terminal
+  and the terminal approves. terminals/refunds.py runs the ZVT dialogue and then calls
+  complete_refund with the terminal's receipt number. A declined attempt leaves it pending.
 - ``transfer`` and ``sepa_debit``: pending with the payee's account until the SEPA export
   puts it into a pain.001 transfer file (mark_refunds_sent), then done.
 

@@ -14,7 +14,7 @@ never add up to more than was paid. This module only runs it on a terminal:
 The Refund is marked done only after the terminal approved. A decline, a failed connection
 or an unclear result leaves it pending and adds a refund event, so it can be started again.
 An unclear result is settled by asking the terminal for its last result (06 20), as for
-payments; until then the refund cannot be started again, because the money may have gone
+payments. Until then the refund cannot be started again, because the money may have gone
 back already.
 """
 
@@ -257,7 +257,7 @@ def recover_refund(dialogue_id: int) -> TerminalTransaction:
       transaction: the money went back, so the refund is done.
     - last result declined or aborted with the same amount, or a receipt that belongs to
       another transaction: nothing went back, so the refund stays pending.
-    - no answer, or an answer that fits neither: the dialogue stays unclear.
+    - no status, or a status that fits neither case: the dialogue stays unclear.
     """
     dialogue = TerminalTransaction.objects.select_related("terminal", "refund").get(pk=dialogue_id)
     if dialogue.state != TransactionState.UNCLEAR or dialogue.refund_id is None:

@@ -115,3 +115,11 @@ def test_unknown_refund_is_not_found(pending, pool_till):
     response = post(signed_in("aufsicht"), pool_till.pk, url)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "refund_not_found"
+
+
+def test_back_office_points_to_the_till(pending):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="stadtkasse"))
+    page = client.get(f"/verwaltung/journal/{pending.payment.order.code}/").content.decode()
+    assert "am Kartenterminal erstatten" in page
+    assert "unter „Kartenerstattungen“" in page
