@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "stadtkasse.core",
     "stadtkasse.catalog",
     "stadtkasse.orders",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stadtkasse.core.middleware.MunicipalityMiddleware",
     "stadtkasse.core.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes requires: it answers requests that hit a login lockout.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "stadtkasse.urls"
@@ -138,6 +142,22 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "portal:login"
 
+# Failed logins are counted per user name and client address by django-axes, in the
+# database, so that all server processes share the count. After LOGIN_FAILURE_LIMIT
+# failures that pair is locked for LOGIN_LOCKOUT_MINUTES, and a successful login resets
+# the count. Behind a proxy all clients share the proxy's address, so the lock then
+# applies to the user name.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "stadtkasse.core.auth.lockout_response"
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 # Each app keeps its German translations in its own locale/de folder.
@@ -164,6 +184,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "stadtkasse@musterstadt.example")
+# Public address of the portal, for links in e-mails that jobs send outside a request.
+PORTAL_URL = os.environ.get("PORTAL_URL", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)

@@ -118,7 +118,9 @@ def test_logout_needs_post(shop):
 
 def test_history_shows_counter_orders_of_verified_address(shop, demo, product):
     counter = counter_order(demo, product("tageskarte"), "buerger@musterstadt.example")
-    shop.login(username="buerger@musterstadt.example", password="musterstadt")
+    shop.post(
+        "/konto/anmelden/", {"email": "buerger@musterstadt.example", "password": "musterstadt"}
+    )
 
     response = shop.get("/konto/bestellungen/")
 

@@ -135,7 +135,9 @@ def test_product_taken_offline_blocks_checkout(shop, product):
 
 
 def test_logged_in_checkout_uses_account_email(shop, product, django_user_model):
-    shop.login(username="buerger@musterstadt.example", password="musterstadt")
+    shop.post(
+        "/konto/anmelden/", {"email": "buerger@musterstadt.example", "password": "musterstadt"}
+    )
     add(shop, product("tageskarte"), ADULT, 1)
 
     checkout(shop, email="jemand@example.de")

@@ -81,9 +81,13 @@ def test_no_receipt_before_payment(shop, product):
 
 
 def test_owner_sees_order_after_login(shop, product):
-    shop.login(username="buerger@musterstadt.example", password="musterstadt")
+    shop.post(
+        "/konto/anmelden/", {"email": "buerger@musterstadt.example", "password": "musterstadt"}
+    )
     order = paid_order(shop, product)
     fresh = Client()
-    fresh.login(username="buerger@musterstadt.example", password="musterstadt")
+    fresh.post(
+        "/konto/anmelden/", {"email": "buerger@musterstadt.example", "password": "musterstadt"}
+    )
 
     assert fresh.get(f"/bestellung/{order.code}/").status_code == 200
