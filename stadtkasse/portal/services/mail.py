@@ -1,24 +1,33 @@
 """E-mails of the portal: the order confirmation with its receipt, and address checks."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from stadtkasse.core.models import AuditLogEntry
+from stadtkasse.core.channels import Channel
+from stadtkasse.core.models import AuditLogEntry, Municipality
 from stadtkasse.core.services import audit
-from stadtkasse.orders.models import Order
+from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.orders.services import vat_totals
+from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
 from stadtkasse.portal.services.access import order_token
 from stadtkasse.portal.services.accounts import VERIFICATION_DAYS, verification_token
 
 logger = logging.getLogger(__name__)
 
 CONFIRMATION_SENT = "order.confirmation_sent"
+
+# Methods that a bank statement line or a collected direct debit confirms, while the
+# citizen is not on the site. ``send_late_confirmations`` mails their orders.
+LATE_METHODS = (PaymentMethod.TRANSFER, PaymentMethod.SEPA_DEBIT)
 
 
 def order_link(order: Order, base_url: str) -> str:
@@ -57,6 +66,52 @@ def send_order_confirmation_once(order: Order, *, base_url: str) -> bool:
         return False
     logger.info("order confirmation e-mail sent: order=%s", order.code)
     return True
+
+
+def send_late_confirmations(*, since: timedelta = timedelta(days=14), limit: int = 500) -> int:
+    """Send the confirmation of portal orders paid by transfer or direct debit; return the count.
+
+    Orders paid longer than ``since`` ago are left out, so that the first run after an
+    update does not mail old orders. At most ``limit`` e-mails go out per run, and a run
+    after a large bank statement goes on where the last one stopped.
+    """
+    already_sent = AuditLogEntry.objects.filter(
+        action=CONFIRMATION_SENT,
+        object_type=Order._meta.label_lower,
+        object_id=Cast(OuterRef("pk"), output_field=CharField()),
+    )
+    paid_late = Payment.objects.filter(
+        order=OuterRef("pk"), state=PaymentState.CONFIRMED, method__in=LATE_METHODS
+    )
+    orders = (
+        Order.objects.filter(
+            channel=Channel.PORTAL,
+            state=OrderState.PAID,
+            paid_at__gte=timezone.now() - since,
+        )
+        .exclude(email="")
+        .filter(Exists(paid_late))
+        .exclude(Exists(already_sent))
+        .select_related("municipality")
+        .order_by("paid_at", "pk")[:limit]
+    )
+    return sum(
+        send_order_confirmation_once(order, base_url=portal_base_url(order.municipality))
+        for order in orders
+    )
+
+
+def portal_base_url(municipality: Municipality) -> str:
+    """Return the portal's address for links in e-mails sent outside a request.
+
+    The order of choice is ``PORTAL_URL``, then the municipality's domain over HTTPS, then
+    the local address of ``./serve``.
+    """
+    if settings.PORTAL_URL:
+        return settings.PORTAL_URL
+    if municipality.domain:
+        return f"https://{municipality.domain}/"
+    return "http://127.0.0.1:8000/"
 
 
 def _send_confirmation(order: Order, base_url: str) -> None:
