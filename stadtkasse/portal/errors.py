@@ -50,6 +50,10 @@ MESSAGES = {
         "Order %(code)s can no longer be paid because its payment time ran out. "
         "Please put the products into the cart again."
     ),
+    "order_debit_pending": _(
+        "Order %(code)s is paid by direct debit: the amount will be collected from your "
+        "account, so you do not need to pay it again."
+    ),
     "order_already_placed": _(
         "Your order %(code)s has already been placed. You do not need to order again."
     ),

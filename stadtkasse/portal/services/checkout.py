@@ -4,17 +4,22 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from stadtkasse.orders.cart import checkout
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Cart, Order, OrderState
 from stadtkasse.orders.services import transition
+from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
 from stadtkasse.payments.providers import ProviderError, online_providers
 from stadtkasse.payments.services import start_online_payment
 from stadtkasse.portal.errors import PortalError
 
 logger = logging.getLogger(__name__)
+
+# Payment states of an attempt that has not ended yet.
+OPEN_STATES = (PaymentState.CREATED, PaymentState.PENDING)
 
 
 @dataclass
@@ -75,6 +80,8 @@ def start_payment(order: Order, *, provider_id: str, return_url: str, notify_url
     expire_if_overdue(order)
     if order.state == OrderState.EXPIRED:
         raise PortalError("order_expired", code=order.code)
+    if order.state == OrderState.PENDING_PAYMENT and not can_pay(order):
+        raise PortalError("order_debit_pending", code=order.code)
     try:
         _payment, url = start_online_payment(
             order, provider_id=provider_id, return_url=return_url, notify_url=notify_url
@@ -97,7 +104,37 @@ def expire_if_overdue(order: Order) -> None:
 
 
 def can_pay(order: Order) -> bool:
-    """Tell whether the citizen may start a payment of the order now."""
+    """Tell whether the citizen may start a payment of the order now.
+
+    An order whose direct debit waits to be collected is not offered another payment,
+    because the bank collects the amount anyway.
+    """
     if order.state != OrderState.PENDING_PAYMENT:
         return False
-    return order.expires_at is None or order.expires_at >= timezone.now()
+    if order.expires_at is not None and order.expires_at < timezone.now():
+        return False
+    return not _open_payments(order).filter(method=PaymentMethod.SEPA_DEBIT).exists()
+
+
+def awaits_transfer(order: Order) -> bool:
+    """Tell whether the citizen chose to pay the pending order by bank transfer."""
+    return (
+        order.state == OrderState.PENDING_PAYMENT
+        and _open_payments(order).filter(method=PaymentMethod.TRANSFER).exists()
+    )
+
+
+def payments_to_show(order: Order) -> QuerySet[Payment]:
+    """Return the payments the order page lists for the citizen.
+
+    Once the order is paid, attempts that never finished (an online payment left on the
+    provider's page, a transfer not made) are no longer shown, because they are moot.
+    """
+    payments = order.payments.exclude(provider="").order_by("created_at")
+    if order.is_paid:
+        payments = payments.exclude(state__in=OPEN_STATES, needs_clarification=False)
+    return payments
+
+
+def _open_payments(order: Order) -> QuerySet[Payment]:
+    return order.payments.filter(state__in=OPEN_STATES)

@@ -13,9 +13,11 @@ from stadtkasse.payments.providers import online_providers
 from stadtkasse.portal.errors import PortalError, portal_message
 from stadtkasse.portal.services.access import can_view_order, remember_order, token_matches
 from stadtkasse.portal.services.checkout import (
+    awaits_transfer,
     can_pay,
     check_provider,
     expire_if_overdue,
+    payments_to_show,
     start_payment,
 )
 from stadtkasse.portal.views.checkout import notify_url, return_url
@@ -48,8 +50,9 @@ def order(request: HttpRequest, code: str) -> HttpResponse:
             "order": found,
             "lines": lines,
             "vat_totals": vat_totals(lines),
-            "payments": found.payments.exclude(provider="").order_by("created_at"),
+            "payments": payments_to_show(found),
             "can_pay": can_pay(found),
+            "awaits_transfer": awaits_transfer(found),
             "providers": online_providers(),
         },
     )
