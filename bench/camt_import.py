@@ -3,8 +3,10 @@
 For each database and size the benchmark creates a fresh database, bulk-inserts the open
 orders, writes a camt.053.001.08 file with one entry per order, and runs
 ``python -m stadtkasse import_bank_statement`` in a child process. It reports the wall
-time of the import and the child's peak resident memory (ru_maxrss). Two sizes show
-whether memory grows with the file.
+time of the import, the child's CPU time (user and system) and peak resident memory
+(ru_maxrss), the CPU time of the PostgreSQL backends, and the load average and the CPU
+that other programs used meanwhile, so that a run on a busy machine can be judged. Two
+sizes show whether memory grows with the file.
 
     .venv/bin/python -m bench.camt_import --db sqlite,postgres --entries 10000,100000
 
@@ -23,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import cpu
 from stadtkasse.core import kassenzeichen as kz
 
 REPO = Path(__file__).resolve().parent.parent
@@ -142,25 +145,37 @@ def measure(database: str, entries: int) -> dict:
         file_path = data_dir / "bench.camt053.xml"
         run(env, "-m", "bench.camt_import", "--setup", str(entries), "--file", str(file_path))
 
-        started = time.perf_counter()
-        child = subprocess.run(
-            [sys.executable, "-m", "bench.camt_import", "--import", str(file_path)],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
-        seconds = time.perf_counter() - started
+        load_before = os.getloadavg()
+        before = cpu.snapshot(None)
+        with cpu.PostgresCpu(POSTGRES_NAME if database == "postgres" else None) as postgres:
+            started = time.perf_counter()
+            child = subprocess.run(
+                [sys.executable, "-m", "bench.camt_import", "--import", str(file_path)],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+            )
+            seconds = time.perf_counter() - started
+        after = cpu.snapshot(None)
         if child.returncode != 0:
             raise SystemExit(f"import failed:\n{child.stdout}\n{child.stderr}")
         output, peak_line = child.stdout.strip().rsplit("\n", 1)
         peak_kib = int(peak_line.split()[-1])
+        # The snapshot's client time is the CPU of every waited-for child, here the import.
+        child_cpu = after.client - before.client
+        machine_busy = after.machine_busy - before.machine_busy
         return {
             "database": database,
             "entries": entries,
             "file_mb": round(file_path.stat().st_size / 1e6, 1),
             "seconds": round(seconds, 1),
+            "cpu_seconds": round(child_cpu, 1),
+            "postgres_cpu_seconds": round(postgres.seconds, 1),
+            "other_cpu_seconds": round(machine_busy - child_cpu - postgres.seconds, 1),
             "peak_rss_mb": round(peak_kib / 1024, 1),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
             "output": output.strip(),
         }
 
