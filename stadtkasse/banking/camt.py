@@ -5,6 +5,10 @@ entry from the tree, so memory stays flat however long the file is. Versions 02 
 the three messages are read; the elements that moved between versions (status, parties,
 amounts, charges) are read from every place they can be.
 
+An entry is read from an index of its elements by path, built in one walk over the
+entry. A ``find()`` per field would cost lxml several microseconds each, which is most
+of the parsing time of a large file.
+
 Security: the parser resolves no entities, loads no DTD, opens no network connection and
 refuses huge text nodes. A file whose prolog declares a DOCTYPE or an ENTITY is rejected
 before parsing starts, because bank statements never contain one.
@@ -33,6 +37,58 @@ MESSAGE_ELEMENTS = {
     "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn"),
 }
 NOT_PROVIDED = "NOTPROVIDED"
+# The elements that iterparse reports. The others are built into the tree without an event.
+EVENT_TAGS = ("{*}Document", "{*}GrpHdr", "{*}Ntry", "{*}Stmt", "{*}Rpt", "{*}Ntfctn")
+DETAIL_PATH = "NtryDtls/TxDtls"
+_CODE_PATHS = (
+    "BkTxCd/Domn/Cd",
+    "BkTxCd/Domn/Fmly/Cd",
+    "BkTxCd/Domn/Fmly/SubFmlyCd",
+    "BkTxCd/Prtry/Cd",
+)
+# The paths read from an entry and from a transaction detail (TxDtls). The reader indexes
+# only these elements, so a path read must be listed here. The content of the elements
+# at the end of a path (Chrgs, TxDtls) is not indexed.
+ENTRY_PATHS = (
+    "Amt",
+    "CdtDbtInd",
+    "RvslInd",
+    "Sts/Cd",
+    "BookgDt/Dt",
+    "BookgDt/DtTm",
+    "ValDt/Dt",
+    "ValDt/DtTm",
+    "AcctSvcrRef",
+    *_CODE_PATHS,
+    "Chrgs",
+    DETAIL_PATH,
+)
+DETAIL_PATHS = (
+    "Amt",
+    "AmtDtls/TxAmt/Amt",
+    "AmtDtls/InstdAmt/Amt",
+    "Chrgs",
+    *_CODE_PATHS,
+    "Refs/AcctSvcrRef",
+    "Refs/EndToEndId",
+    "Refs/MndtId",
+    "RmtInf/Ustrd",
+    "RmtInf/Strd/CdtrRefInf/Ref",
+    "RtrInf/Rsn/Cd",
+    "RtrInf/Rsn/Prtry",
+    *(
+        f"RltdPties/{party}/{name}"
+        for party in ("Dbtr", "UltmtDbtr", "Cdtr", "UltmtCdtr")
+        for name in ("Nm", "Pty/Nm")
+    ),
+    "RltdPties/DbtrAcct/Id/IBAN",
+    "RltdPties/CdtrAcct/Id/IBAN",
+)
+
+# Elements by their path of local names below the indexed element, in document order.
+_Index = dict[str, list[ET._Element]]
+# Qualified tag -> (path, the same for its children or None where they are not indexed).
+_Trie = dict[str, tuple[str, "_Trie | None"]]
 
 
 @dataclass
@@ -153,6 +209,7 @@ class CamtReader:
         self.message_id = ""
         self.statements: list[StatementHeader] = []
         self._ns = ""
+        self._prefix = ""
         self._paths: dict[str, str] = {}
 
     def __iter__(self) -> Iterator[tuple[StatementHeader, list[ParsedTransaction]]]:
@@ -161,14 +218,16 @@ class CamtReader:
         header: StatementHeader | None = None
         position = 0
         for event, element in self._events():
+            if not self._ns:
+                # The first event is the root's start, unless the root is no Document.
+                root = element.getroottree().getroot()
+                statement_tag, group_header_tag = self._read_root(root)
+            tag = element.tag
             if event == "start":
-                if not self._ns:
-                    statement_tag, group_header_tag = self._read_root(element)
-                elif element.tag == statement_tag:
+                if tag == statement_tag:
                     statement, header, position = element, None, 0
                 continue
 
-            tag = element.tag
             if tag == self._entry_tag:
                 if header is None:
                     header = self._read_header(statement)
@@ -197,9 +256,11 @@ class CamtReader:
         if not head.strip():
             raise BankingError("empty_file", file=self.file_name)
         self._check_prolog(head)
+        self._check_root(head)
         events = ET.iterparse(
             _PrefixedStream(head, self.stream),
             events=("start", "end"),
+            tag=EVENT_TAGS,
             resolve_entities=False,
             load_dtd=False,
             no_network=True,
@@ -209,6 +270,9 @@ class CamtReader:
         )
         try:
             yield from events
+            if not self._ns and events.root is not None:
+                # A document without any element of EVENT_TAGS gave no event to check.
+                self._read_root(events.root)
         except ET.XMLSyntaxError as error:
             line, column = error.position
             if not self._ns and line <= 1:
@@ -231,17 +295,46 @@ class CamtReader:
         if declaration and declaration.group(1).lower() not in (b"utf-8", b"utf8"):
             raise BankingError("not_utf8", file=self.file_name)
 
-    def _read_root(self, element: ET._Element) -> tuple[str, str]:
-        namespace, _, local = element.tag[1:].partition("}")
-        match = NAMESPACE.match(namespace) if element.tag.startswith("{") else None
-        if local != "Document" or match is None:
+    def _check_root(self, head: bytes) -> None:
+        """Reject a file whose root element is no camt Document, before the main parse.
+
+        The main parse reports only the elements of EVENT_TAGS, so a file with another
+        root would be parsed whole before the first check. A syntax error in the head is
+        left to the main parse, which reports it with its position.
+        """
+        parser = ET.XMLPullParser(
+            events=("start",),
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            huge_tree=False,
+        )
+        try:
+            parser.feed(head)
+        except ET.XMLSyntaxError:
+            pass
+        for _event, root in parser.read_events():
+            self._match_root(root)
+            return
+
+    def _match_root(self, element: ET._Element) -> re.Match:
+        name = ET.QName(element)
+        match = NAMESPACE.match(name.namespace or "")
+        if name.localname != "Document" or match is None:
             raise BankingError(
-                "wrong_namespace", file=self.file_name, namespace=namespace or element.tag
+                "wrong_namespace", file=self.file_name, namespace=name.namespace or name.localname
             )
-        self._ns = namespace
+        return match
+
+    def _read_root(self, element: ET._Element) -> tuple[str, str]:
+        match = self._match_root(element)
+        self._ns = match.group(0)
+        self._prefix = f"{{{self._ns}}}"
         self.message_type, self.version = match.group(1), match.group(2)
         _container, statement = MESSAGE_ELEMENTS[self.message_type]
         self._entry_tag = self._q("Ntry")
+        self._entry_trie = self._trie(ENTRY_PATHS)
+        self._detail_trie = self._trie(DETAIL_PATHS)
         return self._q(statement), self._q("GrpHdr")
 
     # -- element helpers ----------------------------------------------------------------
@@ -269,12 +362,58 @@ class CamtReader:
                 return text
         return ""
 
-    def _amount(self, element: ET._Element, *paths: str) -> tuple[int, str] | None:
+    def _trie(self, paths: tuple[str, ...]) -> _Trie:
+        """Build the lookup of qualified tags that ``_index`` walks, for the given paths."""
+        trie: _Trie = {}
+        for path in paths:
+            level = trie
+            parts = path.split("/")
+            for depth, part in enumerate(parts, start=1):
+                tag = f"{self._prefix}{part}"
+                node_path, children = level.get(tag, ("/".join(parts[:depth]), None))
+                if depth < len(parts) and children is None:
+                    children = {}
+                level[tag] = (node_path, children)
+                level = children
+        return trie
+
+    def _index(self, element: ET._Element, trie: _Trie) -> _Index:
+        """Index the elements below ``element`` at the paths of ``trie``, in one walk.
+
+        Subtrees that no path leads into are not visited. Elements of other namespaces
+        are not found, as with ``find()`` and the message namespace.
+        """
+        index: _Index = {}
+        self._index_children(element, trie, index)
+        return index
+
+    def _index_children(self, element: ET._Element, trie: _Trie, index: _Index) -> None:
+        for child in element:
+            # Comments and processing instructions have a function as tag, so they miss.
+            node = trie.get(child.tag)
+            if node is None:
+                continue
+            path, children = node
+            found = index.get(path)
+            if found is None:
+                index[path] = [child]
+            else:
+                found.append(child)
+            if children is not None:
+                self._index_children(child, children, index)
+
+    def _amount(self, index: _Index, *paths: str) -> tuple[int, str] | None:
         """Return (cents, currency) of the first amount element found, or None."""
         for path in paths:
-            found = element.find(self._q(path))
-            if found is not None and found.text:
-                return self._cents(found.text), found.get("Ccy", "")
+            found = index.get(path)
+            if found and found[0].text:
+                return self._cents(found[0].text), found[0].get("Ccy", "")
+        return None
+
+    def _element_amount(self, element: ET._Element, path: str) -> tuple[int, str] | None:
+        found = element.find(self._q(path))
+        if found is not None and found.text:
+            return self._cents(found.text), found.get("Ccy", "")
         return None
 
     def _cents(self, text: str) -> int:
@@ -287,8 +426,8 @@ class CamtReader:
             raise BankingError("invalid_amount", file=self.file_name, value=text)
         return int(cents)
 
-    def _date(self, element: ET._Element, path: str) -> date | None:
-        text = self._first_text(element, f"{path}/Dt", f"{path}/DtTm")
+    def _date(self, index: _Index, path: str) -> date | None:
+        text = _text_at(index, f"{path}/Dt") or _text_at(index, f"{path}/DtTm")
         if not text:
             return None
         try:
@@ -321,101 +460,101 @@ class CamtReader:
             return None
 
     def _read_entry(self, entry: ET._Element, position: int) -> list[ParsedTransaction]:
-        amount = self._amount(entry, "Amt")
+        index = self._index(entry, self._entry_trie)
+        amount = self._amount(index, "Amt")
         if amount is None:
             raise BankingError("missing_element", file=self.file_name, element="Ntry/Amt")
         entry_cents, currency = amount
-        direction = self._text(entry, "CdtDbtInd")
+        direction = _text_at(index, "CdtDbtInd")
         if direction not in ("CRDT", "DBIT"):
             raise BankingError("missing_element", file=self.file_name, element="Ntry/CdtDbtInd")
-        details = [
-            transaction
-            for entry_details in entry.findall(self._q("NtryDtls"))
-            for transaction in entry_details.findall(self._q("TxDtls"))
-        ]
+        details = index.get(DETAIL_PATH, [])
         common = {
             "direction": direction,
             "currency": currency,
-            "booking_date": self._date(entry, "BookgDt"),
-            "value_date": self._date(entry, "ValDt"),
-            "status": self._first_text(entry, "Sts/Cd", "Sts") or "BOOK",
-            "is_reversal": self._text(entry, "RvslInd").lower() in ("true", "1"),
-            "entry_reference": self._text(entry, "AcctSvcrRef"),
+            "booking_date": self._date(index, "BookgDt"),
+            "value_date": self._date(index, "ValDt"),
+            "status": _text_at(index, "Sts/Cd") or _text_at(index, "Sts") or "BOOK",
+            "is_reversal": _text_at(index, "RvslInd").lower() in ("true", "1"),
+            "entry_reference": _text_at(index, "AcctSvcrRef"),
             "entry_amount_cents": entry_cents,
             "entry_transaction_count": max(len(details), 1),
         }
-        entry_codes = self._codes(entry)
+        entry_codes = self._codes(index)
+        entry_charges = self._charges(index)
 
         if not details:
             transaction = ParsedTransaction(
                 amount_cents=entry_cents,
                 position=position,
-                charges_cents=self._charges(entry),
+                charges_cents=entry_charges,
                 **common,
                 **entry_codes,
             )
             return [transaction]
 
         transactions = []
-        for index, detail in enumerate(details):
-            single = len(details) == 1
-            amount = self._amount(detail, "Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt") or (
+        single = len(details) == 1
+        for detail_index, detail in enumerate(details):
+            fields = self._index(detail, self._detail_trie)
+            amount = self._amount(fields, "Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt") or (
                 entry_cents,
                 currency,
             )
             transaction = ParsedTransaction(
                 amount_cents=amount[0],
                 position=position,
-                detail_index=index,
-                charges_cents=self._charges(detail) or (self._charges(entry) if single else 0),
+                detail_index=detail_index,
+                charges_cents=self._charges(fields) or (entry_charges if single else 0),
                 **common,
-                **(
-                    self._codes(detail)
-                    if detail.find(self._q("BkTxCd")) is not None
-                    else entry_codes
-                ),
+                **(self._codes(fields) if "BkTxCd" in fields else entry_codes),
             )
-            self._read_detail(detail, transaction)
+            self._read_detail(fields, transaction)
             transactions.append(transaction)
         return transactions
 
-    def _codes(self, element: ET._Element) -> dict[str, str]:
+    def _codes(self, index: _Index) -> dict[str, str]:
         return {
-            "domain_code": self._text(element, "BkTxCd/Domn/Cd"),
-            "family_code": self._text(element, "BkTxCd/Domn/Fmly/Cd"),
-            "subfamily_code": self._text(element, "BkTxCd/Domn/Fmly/SubFmlyCd"),
-            "proprietary_code": self._text(element, "BkTxCd/Prtry/Cd"),
+            "domain_code": _text_at(index, "BkTxCd/Domn/Cd"),
+            "family_code": _text_at(index, "BkTxCd/Domn/Fmly/Cd"),
+            "subfamily_code": _text_at(index, "BkTxCd/Domn/Fmly/SubFmlyCd"),
+            "proprietary_code": _text_at(index, "BkTxCd/Prtry/Cd"),
         }
 
-    def _charges(self, element: ET._Element) -> int:
+    def _charges(self, index: _Index) -> int:
         """Sum the charges of an entry or transaction, in every version's layout."""
         total = 0
-        for charges in element.findall(self._q("Chrgs")):
-            overall = self._amount(charges, "TtlChrgsAndTaxAmt")
+        for charges in index.get("Chrgs", ()):
+            overall = self._element_amount(charges, "TtlChrgsAndTaxAmt")
             if overall is not None:
                 total += overall[0]
                 continue
             records = charges.findall(self._q("Rcrd"))
             if records:
-                total += sum((self._amount(record, "Amt") or (0, ""))[0] for record in records)
+                total += sum(
+                    (self._element_amount(record, "Amt") or (0, ""))[0] for record in records
+                )
             else:
-                total += (self._amount(charges, "Amt") or (0, ""))[0]
+                total += (self._element_amount(charges, "Amt") or (0, ""))[0]
         return total
 
-    def _read_detail(self, detail: ET._Element, transaction: ParsedTransaction) -> None:
-        transaction.bank_reference = self._text(detail, "Refs/AcctSvcrRef")
-        end_to_end = self._text(detail, "Refs/EndToEndId")
+    def _read_detail(self, fields: _Index, transaction: ParsedTransaction) -> None:
+        text = _text_at
+        transaction.bank_reference = text(fields, "Refs/AcctSvcrRef")
+        end_to_end = text(fields, "Refs/EndToEndId")
         transaction.end_to_end_id = "" if end_to_end.upper() == NOT_PROVIDED else end_to_end
-        transaction.mandate_id = self._text(detail, "Refs/MndtId")
+        transaction.mandate_id = text(fields, "Refs/MndtId")
         transaction.remittance_lines = [
-            (line.text or "").strip() for line in detail.findall(self._q("RmtInf/Ustrd"))
+            (line.text or "").strip() for line in fields.get("RmtInf/Ustrd", ())
         ]
         transaction.structured_references = [
             (ref.text or "").strip()
-            for ref in detail.findall(self._q("RmtInf/Strd/CdtrRefInf/Ref"))
+            for ref in fields.get("RmtInf/Strd/CdtrRefInf/Ref", ())
             if ref.text
         ]
-        transaction.return_reason = self._first_text(detail, "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry")
+        transaction.return_reason = text(fields, "RtrInf/Rsn/Cd") or text(
+            fields, "RtrInf/Rsn/Prtry"
+        )
 
         # The counterparty of a credit or a returned debit is the debtor; of another
         # debit the creditor. Version 08 wraps the party in Pty.
@@ -423,9 +562,21 @@ class CamtReader:
         if transaction.direction == "DBIT" and not transaction.return_reason:
             party_order = ("Cdtr", "UltmtCdtr", "Dbtr")
         for party in party_order:
-            name = self._first_text(detail, f"RltdPties/{party}/Nm", f"RltdPties/{party}/Pty/Nm")
+            name = text(fields, f"RltdPties/{party}/Nm") or text(
+                fields, f"RltdPties/{party}/Pty/Nm"
+            )
             if name:
                 transaction.counterparty_name = name
                 break
         account = "CdtrAcct" if party_order[0] == "Cdtr" else "DbtrAcct"
-        transaction.counterparty_iban = self._text(detail, f"RltdPties/{account}/Id/IBAN")
+        transaction.counterparty_iban = text(fields, f"RltdPties/{account}/Id/IBAN")
+
+
+def _text_at(index: _Index, path: str) -> str:
+    """Return the stripped text of the first element at a path of the index, or ""."""
+    found = index.get(path)
+    if found:
+        text = found[0].text
+        if text:
+            return text.strip()
+    return ""

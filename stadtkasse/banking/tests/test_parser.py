@@ -45,6 +45,57 @@ def test_every_version_read(message, version):
     assert [t.amount_cents for t in transactions] == [1234]
 
 
+def statement_xml(entry: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:'
+        'xsd:camt.053.001.02" xmlns:x="urn:example:other"><BkToCstmrStmt><GrpHdr><MsgId>M1'
+        "</MsgId></GrpHdr><Stmt><Id>A1</Id><Acct><Id><IBAN>DE44250501800000123456</IBAN>"
+        f"</Id></Acct>{entry}</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def test_other_namespace_elements_ignored():
+    entry = (
+        '<Ntry><x:Amt>99.99</x:Amt><Amt Ccy="EUR">12.34</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+        "<x:Sts><Cd>PDNG</Cd></x:Sts><NtryDtls><TxDtls><x:Refs><EndToEndId>X</EndToEndId>"
+        "</x:Refs><RmtInf><Ustrd>eins</Ustrd><x:Ustrd>fremd</x:Ustrd></RmtInf></TxDtls>"
+        "</NtryDtls></Ntry>"
+    )
+
+    (transaction,) = [t for _h, e in CamtReader(io.BytesIO(statement_xml(entry)), "f") for t in e]
+
+    assert transaction.amount_cents == 1234
+    assert transaction.status == "BOOK"
+    assert transaction.end_to_end_id == ""
+    assert transaction.remittance_lines == ["eins"]
+
+
+def test_charges_of_every_layout_summed():
+    entry = (
+        '<Ntry><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>'
+        "<Chrgs><Amt>0.10</Amt></Chrgs><Chrgs><Amt>0.20</Amt></Chrgs><NtryDtls>"
+        "<TxDtls><Amt>6.00</Amt><Chrgs><Rcrd><Amt>0.05</Amt></Rcrd><Rcrd><Amt>0.07</Amt>"
+        "</Rcrd></Chrgs></TxDtls><TxDtls><Amt>4.00</Amt><Chrgs><TtlChrgsAndTaxAmt>0.30"
+        "</TtlChrgsAndTaxAmt></Chrgs></TxDtls><TxDtls><Amt>0.00</Amt></TxDtls></NtryDtls></Ntry>"
+    )
+
+    transactions = [t for _h, e in CamtReader(io.BytesIO(statement_xml(entry)), "f") for t in e]
+
+    assert [t.charges_cents for t in transactions] == [12, 30, 0]
+    assert {t.entry_transaction_count for t in transactions} == {3}
+
+
+def test_foreign_root_rejected_first():
+    # The file breaks right after its root element, which is checked before the rest.
+    xml = b'<?xml version="1.0" encoding="UTF-8"?><html xmlns="urn:example:page"><body><<'
+
+    with pytest.raises(BankingError) as raised:
+        list(CamtReader(io.BytesIO(xml), "seite.xml"))
+
+    assert raised.value.code == "wrong_namespace"
+    assert "urn:example:page" in raised.value.message
+
+
 @pytest.mark.skipif(not SAMPLES.exists(), reason="shared bank samples are not on this machine")
 @pytest.mark.parametrize(
     ("name", "version", "count"),
