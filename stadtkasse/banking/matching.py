@@ -1,9 +1,11 @@
 """Match bank transactions to orders and payments, and confirm what matched.
 
-Matching works on batches of stored transactions so that orders and payments are looked
-up with one query per batch, not one per line. Each matched credit is then confirmed
-through ``apply_provider_result`` of the payment services, which settles the order or
-flags the payment for clarification (partial payment, overpayment, order already paid).
+Matching works on batches of transactions so that orders and payments are looked up with
+one query per batch, not one per line. A transfer that pays one order exactly is
+confirmed in bulk by ``stadtkasse.payments.bulk``. Every other matched credit is
+confirmed through ``apply_provider_result`` of the payment services, which settles the
+order or flags the payment for clarification (partial payment, overpayment, order
+already paid).
 """
 
 import difflib
@@ -11,7 +13,8 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +26,7 @@ from stadtkasse.banking.models import (
     MatchState,
     TransactionKind,
 )
+from stadtkasse.core import kassenzeichen as kz
 from stadtkasse.core.money import format_cents
 from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.payments import bulk
@@ -35,6 +39,7 @@ logger = logging.getLogger(__name__)
 PROVIDER = "bank"
 MAX_CANDIDATES = 5
 PAYABLE_STATES = (OrderState.OPEN, OrderState.PENDING_PAYMENT)
+ALLOCATION_FIELDS = ("transaction_id", "order_id", "payment_id", "amount_cents", "created_at")
 
 
 def scheme_of(municipality) -> references.Scheme:
@@ -45,96 +50,159 @@ def scheme_of(municipality) -> references.Scheme:
     )
 
 
+@dataclass(eq=False, slots=True)
+class StoredLine:
+    """A bank transaction of the import, with the fields that matching reads and sets.
+
+    The import stores it between ``Matcher.prepare`` and ``Matcher.complete``, which
+    needs its ``pk``. Matching accepts it wherever it accepts a BankTransaction, and it is
+    far cheaper to make than a model instance for every line of a large file.
+    """
+
+    pk: int
+    statement_id: int
+    dedupe_key: str
+    kind: str
+    direction: str
+    account_iban: str
+    amount_cents: int
+    charges_cents: int
+    entry_reference: str
+    bank_reference: str
+    end_to_end_id: str
+    remittance: str
+    counterparty_name: str
+    counterparty_iban: str
+    return_reason: str
+    state: str
+    note: str = ""
+    candidates: list = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class OrderSummary:
+    """The fields of an order that matching reads, loaded without a model instance."""
+
+    pk: int
+    code: str
+    kassenzeichen: str
+    total_cents: int
+    state: str
+
+    @property
+    def kassenzeichen_display(self) -> str:
+        return kz.display(self.kassenzeichen)
+
+
 @dataclass
 class _Plan:
     """What the batch lookup found for one credit transaction."""
 
     payment: Payment | None = None
-    orders: list[Order] = field(default_factory=list)
-    # Kassenzeichen read from the line, for candidates when nothing matched.
-    digit_strings: list[str] = field(default_factory=list)
+    orders: list[OrderSummary] = field(default_factory=list)
+    # The texts searched for a Kassenzeichen, for candidates when nothing matched.
+    texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """A batch of lines between ``Matcher.prepare`` and ``Matcher.complete``."""
+
+    lines: list[tuple[StoredLine, ParsedTransaction]]
+    plans: dict[StoredLine, _Plan]
+    selected: list[bulk.Selected]
 
 
 class Matcher:
-    """Match the transactions of one import; keeps open amounts across batches."""
+    """Match the transactions of one import, batch by batch."""
 
     def __init__(self, municipality, *, cause: str, user=None):
         self.municipality = municipality
         self.scheme = scheme_of(municipality)
         self.cause = cause
         self.user = user
-        # Open amount per order id, reduced as lines of this import pay it.
+        # Open amount per order id, reduced as lines of the batch pay it. Each batch
+        # starts empty, because the payments of earlier batches are in the database then.
         self._open_cents: dict[int, int] = {}
 
     # -- the batch ----------------------------------------------------------------------
 
-    def match_batch(self, rows: list[tuple[BankTransaction, ParsedTransaction]]) -> None:
-        """Match stored transactions, confirm payments and record allocations and states."""
+    def prepare(self, lines: list[tuple[StoredLine, ParsedTransaction]]) -> Batch:
+        """Find the orders of the credits and select the transfers that pay one exactly.
+
+        The selected lines are marked matched before they are stored, because
+        ``complete`` confirms each of them. Their orders stay locked until the
+        transaction ends.
+        """
+        self._open_cents = {}
         credits = [
             (row, parsed)
-            for row, parsed in rows
+            for row, parsed in lines
             if row.kind in (TransactionKind.TRANSFER, TransactionKind.COLLECTION)
         ]
         plans = self._plan_credits(credits)
-        settled = self._confirm_in_bulk(plans)
+        selected = bulk.select_credits(
+            [
+                bulk.Credit(
+                    key=row,
+                    order_id=plan.orders[0].pk,
+                    amount_cents=row.amount_cents,
+                    provider_reference=row.bank_reference or row.entry_reference,
+                    data={"payer_iban": row.counterparty_iban, "payer_name": row.counterparty_name},
+                )
+                for row, plan in plans.items()
+                if row.kind == TransactionKind.TRANSFER
+                and plan.payment is None
+                and len(plan.orders) == 1
+                and self.open_cents(plan.orders[0]) == row.amount_cents
+            ]
+        )
+        for choice in selected:
+            choice.credit.key.state = MatchState.MATCHED
+        return Batch(lines, plans, selected)
+
+    def complete(self, batch: Batch) -> None:
+        """Confirm payments and record allocations and states for stored lines.
+
+        The transfers selected by ``prepare`` are confirmed in bulk. The other lines go
+        through ``confirm`` one by one, where partial, late and repeated payments get
+        their clarification.
+        """
+        settled = self._confirm_in_bulk(batch)
         unmatched = []
-        for row, _parsed in rows:
+        for row, _parsed in batch.lines:
             if row in settled:
                 continue
             if row.kind == TransactionKind.RETURN:
                 self._match_return(row)
             elif row.kind == TransactionKind.REVERSAL:
                 self._match_reversal(row)
-            elif row in plans:
-                plan = plans[row]
+            elif row in batch.plans:
+                plan = batch.plans[row]
                 self._match_credit(row, plan)
                 if row.state == MatchState.UNMATCHED:
                     unmatched.append((row, plan))
         if unmatched:
             self._add_candidates(unmatched)
 
-    def _confirm_in_bulk(self, plans: dict[BankTransaction, "_Plan"]) -> set[BankTransaction]:
-        """Confirm the transfers that pay one order exactly, a few queries per batch.
-
-        Returns the rows it settled; the others go through ``confirm`` line by line,
-        where partial, late and repeated payments get their clarification.
-        """
-        credits = [
-            bulk.Credit(
-                key=row,
-                order_id=plan.orders[0].pk,
-                amount_cents=row.amount_cents,
-                provider_reference=row.bank_reference or row.entry_reference,
-                data={
-                    "payer_iban": row.counterparty_iban,
-                    "payer_name": row.counterparty_name,
-                    "bank_line": row.pk,
-                },
-            )
-            for row, plan in plans.items()
-            if row.kind == TransactionKind.TRANSFER
-            and plan.payment is None
-            and len(plan.orders) == 1
-            and self.open_cents(plan.orders[0]) == row.amount_cents
-        ]
-        payments = bulk.confirm_credits(credits, provider=PROVIDER, cause=self.cause)
+    def _confirm_in_bulk(self, batch: Batch) -> set[StoredLine]:
+        """Confirm the selected transfers with a few queries and return their lines."""
+        for choice in batch.selected:
+            choice.credit.data["bank_line"] = choice.credit.key.pk
+        payments = bulk.confirm_selected(batch.selected, provider=PROVIDER, cause=self.cause)
+        created_at = bulk.DbValues().datetime(timezone.now())
         allocations = []
-        for row, payment in payments.items():
-            order = plans[row].orders[0]
+        for row, payment_id in payments.items():
+            order = batch.plans[row].orders[0]
             self._open_cents[order.pk] = self.open_cents(order) - row.amount_cents
-            allocations.append(
-                BankAllocation(
-                    transaction=row, order=order, payment=payment, amount_cents=row.amount_cents
-                )
-            )
-            row.state = MatchState.MATCHED
-        BankAllocation.objects.bulk_create(allocations)
+            allocations.append((row.pk, order.pk, payment_id, row.amount_cents, created_at))
+        bulk.insert_rows(BankAllocation, ALLOCATION_FIELDS, allocations)
         return set(payments)
 
-    def _plan_credits(self, credits) -> dict[BankTransaction, _Plan]:
-        plans: dict[BankTransaction, _Plan] = {}
-        payment_refs: dict[BankTransaction, uuid.UUID] = {}
-        wanted_kz: dict[BankTransaction, list[str]] = {}
+    def _plan_credits(self, credits) -> dict[StoredLine, _Plan]:
+        plans: dict[StoredLine, _Plan] = {}
+        payment_refs: dict[StoredLine, uuid.UUID] = {}
+        wanted_kz: dict[StoredLine, list[str]] = {}
         for row, parsed in credits:
             plan = plans[row] = _Plan()
             reference = references.payment_reference_hex(parsed.end_to_end_id)
@@ -152,7 +220,7 @@ class Matcher:
                 item.kassenzeichen for item in references.find_kassenzeichen(texts, self.scheme)
             ]
             wanted_kz[row] = list(dict.fromkeys(found))
-            plan.digit_strings = references.digit_strings(texts, self.scheme)
+            plan.texts = texts
 
         payments = {
             payment.reference: payment
@@ -161,33 +229,35 @@ class Matcher:
             ).select_related("order")
         }
         orders = self._orders_by_kassenzeichen(
-            {kz for values in wanted_kz.values() for kz in values}
+            {value for values in wanted_kz.values() for value in values}
         )
         for row, plan in plans.items():
             plan.payment = payments.get(payment_refs.get(row))
             if plan.payment is None:
-                plan.orders = [orders[kz] for kz in wanted_kz[row] if kz in orders]
+                plan.orders = [orders[value] for value in wanted_kz[row] if value in orders]
         return plans
 
-    def _orders_by_kassenzeichen(self, values: set[str]) -> dict[str, Order]:
+    def _orders_by_kassenzeichen(self, values: set[str]) -> dict[str, OrderSummary]:
         if not values:
             return {}
-        orders = Order.objects.filter(
-            municipality=self.municipality, kassenzeichen__in=values
-        ).annotate(
-            paid_cents=Sum(
-                "payments__amount_cents", filter=Q(payments__state=PaymentState.CONFIRMED)
+        orders = (
+            Order.objects.filter(municipality=self.municipality, kassenzeichen__in=values)
+            .annotate(
+                paid_cents=Sum(
+                    "payments__amount_cents", filter=Q(payments__state=PaymentState.CONFIRMED)
+                )
             )
+            .values_list("pk", "code", "kassenzeichen", "total_cents", "state", "paid_cents")
         )
         result = {}
-        for order in orders:
-            self._open_cents.setdefault(order.pk, order.total_cents - (order.paid_cents or 0))
-            result[order.kassenzeichen] = order
+        for pk, code, kassenzeichen, total_cents, state, paid_cents in orders:
+            self._open_cents.setdefault(pk, total_cents - (paid_cents or 0))
+            result[kassenzeichen] = OrderSummary(pk, code, kassenzeichen, total_cents, state)
         return result
 
     # -- credits ------------------------------------------------------------------------
 
-    def _match_credit(self, row: BankTransaction, plan: _Plan) -> None:
+    def _match_credit(self, row: StoredLine, plan: _Plan) -> None:
         if plan.payment is not None:
             self.confirm(row, plan.payment.order, row.amount_cents, payment=plan.payment)
             return
@@ -217,11 +287,11 @@ class Matcher:
         for order, amount in zip(plan.orders, open_amounts, strict=True):
             self.confirm(row, order, amount)
 
-    def open_cents(self, order: Order) -> int:
+    def open_cents(self, order: Order | OrderSummary) -> int:
         """Return the amount still open on an order, counting this import's payments."""
         if order.pk not in self._open_cents:
             paid = (
-                Payment.objects.filter(order=order, state=PaymentState.CONFIRMED).aggregate(
+                Payment.objects.filter(order_id=order.pk, state=PaymentState.CONFIRMED).aggregate(
                     total=Sum("amount_cents")
                 )["total"]
                 or 0
@@ -230,7 +300,12 @@ class Matcher:
         return self._open_cents[order.pk]
 
     def confirm(
-        self, row: BankTransaction, order: Order, amount_cents: int, *, payment=None
+        self,
+        row: BankTransaction | StoredLine,
+        order: Order | OrderSummary,
+        amount_cents: int,
+        *,
+        payment=None,
     ) -> None:
         """Confirm a payment of the order with the credited amount and record the allocation.
 
@@ -254,7 +329,7 @@ class Matcher:
         if payment is None:
             payment = (
                 Payment.objects.filter(
-                    order=order, method=PaymentMethod.TRANSFER, state=PaymentState.PENDING
+                    order_id=order.pk, method=PaymentMethod.TRANSFER, state=PaymentState.PENDING
                 )
                 .order_by("pk")
                 .first()
@@ -263,7 +338,7 @@ class Matcher:
             )
         if payment is None:
             payment = Payment.objects.create(
-                order=order,
+                order_id=order.pk,
                 method=method,
                 provider=PROVIDER,
                 amount_cents=amount_cents,
@@ -288,7 +363,7 @@ class Matcher:
         )
         self._open_cents[order.pk] = self.open_cents(order) - amount_cents
         BankAllocation.objects.create(
-            transaction=row, order=order, payment=payment, amount_cents=amount_cents
+            transaction_id=row.pk, order_id=order.pk, payment=payment, amount_cents=amount_cents
         )
         if payment.needs_clarification:
             row.state = MatchState.PARTLY_MATCHED
@@ -300,7 +375,7 @@ class Matcher:
 
     # -- debits -------------------------------------------------------------------------
 
-    def _match_return(self, row: BankTransaction) -> None:
+    def _match_return(self, row: StoredLine) -> None:
         """Record a returned direct debit against the payment named by the EndToEndId."""
         reference = references.payment_reference_hex(row.end_to_end_id)
         payment = (
@@ -324,10 +399,13 @@ class Matcher:
             row.bank_reference or row.entry_reference,
         )
         BankAllocation.objects.create(
-            transaction=row, order=payment.order, payment=payment, amount_cents=-row.amount_cents
+            transaction_id=row.pk,
+            order=payment.order,
+            payment=payment,
+            amount_cents=-row.amount_cents,
         )
 
-    def _match_reversal(self, row: BankTransaction) -> None:
+    def _match_reversal(self, row: StoredLine) -> None:
         """Undo the match of the credit that the bank reversed; nothing is deleted."""
         original = self._reversed_credit(row)
         if original is None:
@@ -336,7 +414,7 @@ class Matcher:
             return
 
         BankTransaction.objects.filter(pk=original.pk).update(
-            reversed_by=row,
+            reversed_by_id=row.pk,
             **(
                 {
                     "state": MatchState.RESOLVED,
@@ -357,7 +435,7 @@ class Matcher:
                 row, allocation.payment, allocation.amount_cents, row.return_reason, reference
             )
             BankAllocation.objects.create(
-                transaction=row,
+                transaction_id=row.pk,
                 order=allocation.order,
                 payment=allocation.payment,
                 amount_cents=-allocation.amount_cents,
@@ -366,7 +444,7 @@ class Matcher:
             row.state = MatchState.MATCHED
         row.note = _("Reversal of line %(line)s.") % {"line": original.pk}
 
-    def _reversed_credit(self, row: BankTransaction) -> BankTransaction | None:
+    def _reversed_credit(self, row: StoredLine) -> BankTransaction | None:
         earlier = BankTransaction.objects.filter(
             account_iban=row.account_iban,
             direction="CRDT" if row.direction == "DBIT" else "DBIT",
@@ -406,15 +484,18 @@ class Matcher:
 
     # -- candidates ---------------------------------------------------------------------
 
-    def _add_candidates(self, unmatched: list[tuple[BankTransaction, _Plan]]) -> None:
+    def _add_candidates(self, unmatched: list[tuple[StoredLine, _Plan]]) -> None:
         """Offer the orders most like each unmatched line: Kassenzeichen, amount, name."""
+        digit_strings = {
+            row: references.digit_strings(plan.texts, self.scheme) for row, plan in unmatched
+        }
         similar = {
             row: {
                 v
-                for digits in plan.digit_strings
+                for digits in digit_strings[row]
                 for v in references.similar_kassenzeichen(digits, self.scheme)
             }
-            for row, plan in unmatched
+            for row, _plan in unmatched
         }
         by_kz = {
             order.kassenzeichen: order
@@ -423,26 +504,19 @@ class Matcher:
                 kassenzeichen__in={v for values in similar.values() for v in values},
             ).select_related("customer")
         }
-        for row, plan in unmatched:
+        same_amount = self._latest_orders_by_amount({row.amount_cents for row, _plan in unmatched})
+        best_by_row = []
+        for row, _plan in unmatched:
             scored: dict[int, tuple[int, Order, list[str]]] = {}
             for value in similar[row]:
                 order = by_kz.get(value)
                 if order is not None:
                     ratio = max(
                         difflib.SequenceMatcher(None, digits, value).ratio()
-                        for digits in plan.digit_strings
+                        for digits in digit_strings[row]
                     )
                     self._score(scored, order, int(60 * ratio), "kassenzeichen")
-            same_amount = (
-                Order.objects.filter(
-                    municipality=self.municipality,
-                    total_cents=row.amount_cents,
-                    state__in=PAYABLE_STATES,
-                )
-                .select_related("customer")
-                .order_by("-created_at")[:MAX_CANDIDATES]
-            )
-            for order in same_amount:
+            for order in same_amount.get(row.amount_cents, ()):
                 self._score(scored, order, 0, "")
             for order_pk, (score, order, reasons) in list(scored.items()):
                 if order.total_cents == row.amount_cents:
@@ -458,10 +532,50 @@ class Matcher:
                         reasons.append("name")
                 scored[order_pk] = (score, order, reasons)
             best = sorted(scored.values(), key=lambda item: (-item[0], item[1].pk))
+            best_by_row.append((row, best[:MAX_CANDIDATES]))
+
+        self._load_open_cents([order for _row, best in best_by_row for _s, order, _r in best])
+        for row, best in best_by_row:
             row.candidates = [
-                self._candidate(order, score, reasons)
-                for score, order, reasons in best[:MAX_CANDIDATES]
+                self._candidate(order, score, reasons) for score, order, reasons in best
             ]
+
+    def _latest_orders_by_amount(self, amounts: set[int]) -> dict[int, list[Order]]:
+        """Return the newest payable orders per total, at most MAX_CANDIDATES each."""
+        ranked = (
+            Order.objects.filter(
+                municipality=self.municipality,
+                total_cents__in=amounts,
+                state__in=PAYABLE_STATES,
+            )
+            .select_related("customer")
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=F("total_cents"),
+                    order_by=[F("created_at").desc(), F("pk").desc()],
+                )
+            )
+            .filter(rank__lte=MAX_CANDIDATES)
+        )
+        result: dict[int, list[Order]] = {}
+        for order in ranked:
+            result.setdefault(order.total_cents, []).append(order)
+        return result
+
+    def _load_open_cents(self, orders: list[Order]) -> None:
+        """Compute the open amounts of orders not known yet, with one query."""
+        missing = {order.pk: order for order in orders if order.pk not in self._open_cents}
+        if not missing:
+            return
+        paid = dict(
+            Payment.objects.filter(order_id__in=missing, state=PaymentState.CONFIRMED)
+            .values("order_id")
+            .annotate(total=Sum("amount_cents"))
+            .values_list("order_id", "total")
+        )
+        for pk, order in missing.items():
+            self._open_cents[pk] = order.total_cents - (paid.get(pk) or 0)
 
     @staticmethod
     def _score(scored: dict, order: Order, points: int, reason: str) -> None:

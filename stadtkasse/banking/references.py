@@ -9,6 +9,7 @@ to an order is for the caller to look up.
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from stadtkasse.core import kassenzeichen as kz
 
@@ -29,7 +30,7 @@ class Scheme:
     width: int
     method: str
 
-    @property
+    @cached_property
     def length(self) -> int:
         """Number of digits of a whole Kassenzeichen, check digit included."""
         return len(self.prefix) + self.width + 1
@@ -119,7 +120,7 @@ def _read_groups(groups: list[str], scheme: Scheme) -> list[Found]:
                 break
             if not digits.startswith(scheme.prefix[: len(digits)]):
                 break
-            if len(digits) == scheme.length and kz.is_valid(digits, scheme.method):
+            if len(digits) == scheme.length and _check_digit_fits(digits, scheme.method):
                 found.append(Found(digits))
             elif len(digits) == scheme.length - 1 and _next_group_is_not_check_digit(
                 groups, end, digits, scheme
@@ -135,7 +136,15 @@ def _next_group_is_not_check_digit(groups: list[str], end: int, body: str, schem
     if end + 1 >= len(groups):
         return True
     following = groups[end + 1]
-    return not kz.is_valid(body + following[:1], scheme.method)
+    return not _check_digit_fits(body + following[:1], scheme.method)
+
+
+def _check_digit_fits(digits: str, method: str) -> bool:
+    """Tell whether the last of a string of digits is the check digit of the others.
+
+    The same as ``kz.is_valid`` for digits only, which are all this module passes.
+    """
+    return kz.check_digit(digits[:-1], method) == int(digits[-1])
 
 
 def similar_kassenzeichen(digits: str, scheme: Scheme) -> list[str]:

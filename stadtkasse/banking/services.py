@@ -7,19 +7,17 @@ from another file (a camt.054 before the camt.053) is skipped by its key.
 """
 
 import hashlib
-import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stadtkasse.banking.camt import CamtReader, ParsedTransaction, StatementHeader
 from stadtkasse.banking.errors import BankingError
-from stadtkasse.banking.matching import Matcher, debit_pending
+from stadtkasse.banking.matching import Matcher, StoredLine, debit_pending
 from stadtkasse.banking.models import (
     OPEN_STATES,
     BankImport,
@@ -32,16 +30,45 @@ from stadtkasse.banking.models import (
 from stadtkasse.core import kassenzeichen as kz
 from stadtkasse.core.services import audit
 from stadtkasse.orders.models import Order
+from stadtkasse.payments import bulk
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-# Row ids per UPDATE; SQLite allows 32,766 parameters per statement.
-OUTCOME_CHUNK = 900
 BOOKED = "BOOK"
 # ISO bank transaction codes of direct debits: collected by us (IDDT) or a return.
 DIRECT_DEBIT_FAMILIES = ("IDDT",)
 RETURN_SUBFAMILIES = ("UPDD", "RDDT")
+# The columns that the import writes. The others stay NULL (reversed_by, resolved_by and
+# resolved_at).
+TRANSACTION_FIELDS = (
+    "statement_id",
+    "account_iban",
+    "dedupe_key",
+    "direction",
+    "kind",
+    "amount_cents",
+    "currency",
+    "booking_date",
+    "value_date",
+    "entry_reference",
+    "entry_amount_cents",
+    "entry_transaction_count",
+    "charges_cents",
+    "bank_reference",
+    "end_to_end_id",
+    "mandate_id",
+    "bank_transaction_code",
+    "remittance",
+    "structured_reference",
+    "counterparty_name",
+    "counterparty_iban",
+    "return_reason",
+    "is_reversal",
+    "state",
+    "note",
+    "candidates",
+)
 
 
 @dataclass
@@ -114,7 +141,6 @@ class _Import:
         self.matcher = Matcher(municipality, cause=f"bank statement {file_name}", user=user)
         # Statement per header object; None where the statement was imported before.
         self.statements: dict[int, BankStatement | None] = {}
-        self.seen_keys: set[str] = set()
 
     def run(self) -> ImportResult:
         batch: list[tuple[BankStatement, ParsedTransaction]] = []
@@ -189,8 +215,45 @@ class _Import:
 
     def _store(self, batch: list[tuple[BankStatement, ParsedTransaction]]) -> None:
         """Store the new transactions of a batch and match them."""
-        if not batch:
+        lines = self._new_lines(batch)
+        if not lines:
             return
+
+        # Lines that the bulk confirmation will match are stored as matched. The outcome
+        # of the others is written after matching, where it changed.
+        matching = self.matcher.prepare(lines)
+        stored = [(line.state, line.note) for line, _parsed in lines]
+        values = bulk.DbValues()
+        no_candidates = values.json([])
+        ids = bulk.insert_rows(
+            BankTransaction,
+            TRANSACTION_FIELDS,
+            [_row_values(line, parsed, values, no_candidates) for line, parsed in lines],
+            return_ids=True,
+        )
+        for (line, _parsed), pk in zip(lines, ids, strict=True):
+            line.pk = pk
+        self.matcher.complete(matching)
+        _save_outcomes(
+            [
+                line
+                for (line, _parsed), outcome in zip(lines, stored, strict=True)
+                if (line.state, line.note) != outcome or line.candidates
+            ]
+        )
+
+        for line, _parsed in lines:
+            self.result.entries += 1
+            self.result.counts[line.state] = self.result.counts.get(line.state, 0) + 1
+
+    def _new_lines(
+        self, batch: list[tuple[BankStatement, ParsedTransaction]]
+    ) -> list[tuple[StoredLine, ParsedTransaction]]:
+        """Return the lines to store: booked and not imported before.
+
+        The rows of earlier batches are in the database by now, so the query for
+        existing keys finds a booking repeated anywhere in the file.
+        """
         keyed = []
         for statement, parsed in batch:
             if parsed.status != BOOKED:
@@ -204,22 +267,15 @@ class _Import:
             ).values_list("account_iban", "dedupe_key")
         )
 
-        rows = []
+        seen = set()
+        lines = []
         for statement, parsed, key in keyed:
-            if (statement.account_iban, key) in existing or key in self.seen_keys:
+            if (statement.account_iban, key) in existing or key in seen:
                 self.result.duplicates += 1
                 continue
-            self.seen_keys.add(key)
-            rows.append((_new_row(statement, parsed, key), parsed))
-        if not rows:
-            return
-        BankTransaction.objects.bulk_create([row for row, _parsed in rows])
-
-        self.matcher.match_batch(rows)
-        _save_outcomes([row for row, _parsed in rows])
-        for row, _parsed in rows:
-            self.result.entries += 1
-            self.result.counts[row.state] = self.result.counts.get(row.state, 0) + 1
+            seen.add(key)
+            lines.append((_new_line(statement, parsed, key), parsed))
+        return lines
 
     def _finish(self, bank_import: BankImport) -> None:
         result = self.result
@@ -247,34 +303,61 @@ class _Import:
         )
 
 
-def _new_row(statement: BankStatement, parsed: ParsedTransaction, key: str) -> BankTransaction:
+def _new_line(statement: BankStatement, parsed: ParsedTransaction, key: str) -> StoredLine:
+    """Return the line to store for a parsed transaction, cut to the column sizes."""
     kind = _kind(parsed)
-    return BankTransaction(
-        statement=statement,
-        account_iban=statement.account_iban,
+    return StoredLine(
+        pk=0,
+        statement_id=statement.pk,
         dedupe_key=key,
-        direction=parsed.direction,
         kind=kind,
+        direction=parsed.direction,
+        account_iban=statement.account_iban,
         amount_cents=parsed.amount_cents,
-        currency=parsed.currency or "EUR",
-        booking_date=parsed.booking_date,
-        value_date=parsed.value_date,
-        entry_reference=parsed.entry_reference[:100],
-        entry_amount_cents=parsed.entry_amount_cents,
-        entry_transaction_count=parsed.entry_transaction_count,
         charges_cents=parsed.charges_cents,
+        entry_reference=parsed.entry_reference[:100],
         bank_reference=parsed.bank_reference[:100],
         end_to_end_id=parsed.end_to_end_id[:35],
-        mandate_id=parsed.mandate_id[:35],
-        bank_transaction_code=parsed.bank_transaction_code[:40],
         remittance=parsed.remittance,
-        structured_reference=(parsed.structured_references or [""])[0][:35],
         counterparty_name=parsed.counterparty_name[:140],
         counterparty_iban=parsed.counterparty_iban[:34],
         return_reason=parsed.return_reason[:8],
-        is_reversal=parsed.is_reversal,
         state=MatchState.IGNORED if kind == TransactionKind.OTHER_DEBIT else MatchState.UNMATCHED,
         note=_foreign_currency_note(parsed),
+    )
+
+
+def _row_values(
+    line: StoredLine, parsed: ParsedTransaction, values: bulk.DbValues, no_candidates
+) -> tuple:
+    """Return the values of TRANSACTION_FIELDS for a line that has no candidates yet."""
+    return (
+        line.statement_id,
+        line.account_iban,
+        line.dedupe_key,
+        line.direction,
+        line.kind,
+        line.amount_cents,
+        parsed.currency or "EUR",
+        values.date(parsed.booking_date),
+        values.date(parsed.value_date),
+        line.entry_reference,
+        parsed.entry_amount_cents,
+        parsed.entry_transaction_count,
+        line.charges_cents,
+        line.bank_reference,
+        line.end_to_end_id,
+        parsed.mandate_id[:35],
+        parsed.bank_transaction_code[:40],
+        line.remittance,
+        (parsed.structured_references or [""])[0][:35],
+        line.counterparty_name,
+        line.counterparty_iban,
+        line.return_reason,
+        parsed.is_reversal,
+        line.state,
+        line.note,
+        no_candidates,
     )
 
 
@@ -390,21 +473,14 @@ def _require_open(row: BankTransaction) -> None:
         raise BankingError("not_open", state=row.get_state_display())
 
 
-def _save_outcomes(rows: list[BankTransaction]) -> None:
-    """Write the match state, note and candidates of stored rows, one UPDATE per outcome.
-
-    Most lines of a file end alike (matched, no note), so grouping them is far cheaper
-    than bulk_update, which sends one CASE branch per row.
-    """
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for row in rows:
-        key = (row.state, str(row.note), json.dumps(row.candidates, sort_keys=True))
-        groups[key].append(row.pk)
-    for (state, note, candidates), pks in groups.items():
-        for start in range(0, len(pks), OUTCOME_CHUNK):
-            BankTransaction.objects.filter(pk__in=pks[start : start + OUTCOME_CHUNK]).update(
-                state=state, note=note, candidates=json.loads(candidates)
-            )
+def _save_outcomes(rows: list[StoredLine]) -> None:
+    """Write the match state, note and candidates of stored rows."""
+    values = bulk.DbValues()
+    table = connection.ops.quote_name(BankTransaction._meta.db_table)
+    bulk.execute_many(
+        f"UPDATE {table} SET state = %s, note = %s, candidates = %s WHERE id = %s",
+        [(row.state, str(row.note), values.json(row.candidates), row.pk) for row in rows],
+    )
 
 
 def _compact(iban: str) -> str:
