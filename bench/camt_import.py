@@ -29,7 +29,7 @@ from bench import cpu
 from stadtkasse.core import kassenzeichen as kz
 
 REPO = Path(__file__).resolve().parent.parent
-POSTGRES_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_NAME = "stadtkasse_bench_camt"
 IBAN = "DE44250501800000123456"
 PREFIX, WIDTH, METHOD = "51", 8, "mod10"
@@ -39,13 +39,20 @@ def database_env(database: str, data_dir: Path) -> dict[str, str]:
     env = {**os.environ, "STADTKASSE_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     if database == "postgres":
-        import psycopg
-
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_NAME}"')
-            connection.execute(f'CREATE DATABASE "{POSTGRES_NAME}"')
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{POSTGRES_NAME}"
+        postgres_admin(
+            f'DROP DATABASE IF EXISTS "{POSTGRES_NAME}"', f'CREATE DATABASE "{POSTGRES_NAME}"'
+        )
+        env["DATABASE_URL"] = f"{POSTGRES_SERVER}/{POSTGRES_NAME}"
     return env
+
+
+def postgres_admin(*statements: str, database: str = "postgres") -> None:
+    """Run statements outside a transaction, as CREATE DATABASE and VACUUM need."""
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/{database}", autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
 
 
 def run(env: dict[str, str], *args: str) -> str:
@@ -138,12 +145,24 @@ def import_and_report(file_path: Path) -> None:
 
 
 def measure(database: str, entries: int) -> dict:
+    try:
+        return _measure(database, entries)
+    finally:
+        if database == "postgres":
+            postgres_admin(f'DROP DATABASE IF EXISTS "{POSTGRES_NAME}"')
+
+
+def _measure(database: str, entries: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="camt-bench-") as folder:
         data_dir = Path(folder)
         env = database_env(database, data_dir)
         run(env, "-m", "stadtkasse", "migrate", "--skip-checks", "-v", "0")
         file_path = data_dir / "bench.camt053.xml"
         run(env, "-m", "bench.camt_import", "--setup", str(entries), "--file", str(file_path))
+        if database == "postgres":
+            # Give the planner statistics of the new orders, and keep autovacuum from
+            # doing so during the measurement.
+            postgres_admin("VACUUM ANALYZE", database=POSTGRES_NAME)
 
         load_before = os.getloadavg()
         before = cpu.snapshot(None)
