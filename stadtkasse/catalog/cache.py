@@ -6,8 +6,10 @@ those queries costs more CPU than running them. Each process keeps the products 
 priced, tagged with ``Municipality.config_version``. The receivers in
 ``catalog.signals`` and ``core.signals`` raise that number in the same transaction as any
 change to a product, variant, application field, product listing or operator. Every sale
-reads that number anyway, so a stale copy costs no extra query to notice. A change made
-outside Django (SQL by hand) is picked up after ``MAX_AGE_SECONDS``.
+reads that number anyway, so a stale copy costs no extra query to notice.
+
+NOTE: ``bulk_create``, ``QuerySet.update()`` and SQL by hand send no signals. A change made
+that way is picked up after ``MAX_AGE_SECONDS``, or at once after any saved change.
 
 The cached instances are shared by the threads of a process: read them, never change them.
 """
