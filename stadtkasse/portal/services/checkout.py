@@ -124,6 +124,18 @@ def awaits_transfer(order: Order) -> bool:
     )
 
 
+def providers_to_offer(order: Order) -> list:
+    """Return the providers the order page offers for paying the pending order now.
+
+    An order waiting for a transfer is offered online payment only: choosing a transfer
+    or a direct debit again would leave two bank payments waiting for one order.
+    """
+    providers = online_providers()
+    if awaits_transfer(order):
+        providers = [p for p in providers if p.method == PaymentMethod.EPAY]
+    return providers
+
+
 def payments_to_show(order: Order) -> QuerySet[Payment]:
     """Return the payments the order page lists for the citizen.
 

@@ -39,6 +39,17 @@ def test_transfer_order_offers_online_instead(shop, product):
     assert "Stattdessen online bezahlen mit" in html
 
 
+def test_transfer_order_offers_only_online_methods(shop, product):
+    order = order_with(shop, product, "transfer")
+
+    page = shop.get(f"/bestellung/{order.code}/")
+
+    offered = [provider.method for provider in page.context["providers"]]
+    assert offered
+    assert set(offered) == {"epay"}
+    assert "Zu bezahlen bis" not in page.content.decode()
+
+
 def test_debit_order_offers_no_other_payment(shop, product):
     order = order_with(shop, product, "sepa_debit")
 
@@ -52,9 +63,7 @@ def test_debit_order_rejects_online_payment(shop, product):
     order = order_with(shop, product, "sepa_debit")
     before = Payment.objects.filter(order=order).count()
 
-    response = shop.post(
-        f"/bestellung/{order.code}/bezahlen/", {"provider": "demo"}, follow=True
-    )
+    response = shop.post(f"/bestellung/{order.code}/bezahlen/", {"provider": "demo"}, follow=True)
 
     assert "wird per Lastschrift bezahlt" in response.content.decode()
     assert Payment.objects.filter(order=order).count() == before

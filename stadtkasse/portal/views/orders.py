@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order
 from stadtkasse.orders.services import vat_totals
-from stadtkasse.payments.providers import online_providers
 from stadtkasse.portal.errors import PortalError, portal_message
 from stadtkasse.portal.services.access import can_view_order, remember_order, token_matches
 from stadtkasse.portal.services.checkout import (
@@ -18,6 +17,7 @@ from stadtkasse.portal.services.checkout import (
     check_provider,
     expire_if_overdue,
     payments_to_show,
+    providers_to_offer,
     start_payment,
 )
 from stadtkasse.portal.views.checkout import notify_url, return_url
@@ -53,7 +53,7 @@ def order(request: HttpRequest, code: str) -> HttpResponse:
             "payments": payments_to_show(found),
             "can_pay": can_pay(found),
             "awaits_transfer": awaits_transfer(found),
-            "providers": online_providers(),
+            "providers": providers_to_offer(found),
         },
     )
 
