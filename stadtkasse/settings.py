@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stadtkasse.core.middleware.MunicipalityMiddleware",
     "stadtkasse.core.middleware.SecurityHeadersMiddleware",
-    # Last, as django-axes requires: it answers requests that hit a login lockout.
+    # Last, as django-axes requires, because it replaces the response of a locked-out login.
     "axes.middleware.AxesMiddleware",
 ]
 

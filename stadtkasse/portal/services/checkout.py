@@ -124,14 +124,15 @@ def awaits_transfer(order: Order) -> bool:
     )
 
 
-def providers_to_offer(order: Order) -> list:
-    """Return the providers the order page offers for paying the pending order now.
+def providers_to_offer(*, transfer_pending: bool) -> list:
+    """Return the providers the order page offers for paying a pending order now.
 
-    An order waiting for a transfer is offered online payment only: choosing a transfer
-    or a direct debit again would leave two bank payments waiting for one order.
+    ``transfer_pending`` is the result of ``awaits_transfer`` for the order. Such an order
+    is offered online payment only, because choosing a transfer or a direct debit again
+    would leave two bank payments waiting for one order.
     """
     providers = online_providers()
-    if awaits_transfer(order):
+    if transfer_pending:
         providers = [p for p in providers if p.method == PaymentMethod.EPAY]
     return providers
 

@@ -25,8 +25,8 @@ def test_abandoned_attempt_hidden_once_paid(shop, product):
 
     page = shop.get(f"/bestellung/{order.code}/")
 
-    shown = list(page.context["payments"])
-    assert [payment.state for payment in shown] == [PaymentState.CONFIRMED]
+    listed_payments = list(page.context["payments"])
+    assert [payment.state for payment in listed_payments] == [PaymentState.CONFIRMED]
     assert "Ausstehend" not in page.content.decode()
 
 

@@ -43,6 +43,7 @@ def order(request: HttpRequest, code: str) -> HttpResponse:
     expire_if_overdue(found)
 
     lines = list(found.lines.all())
+    transfer_pending = awaits_transfer(found)
     return render(
         request,
         "portal/order.html",
@@ -52,8 +53,8 @@ def order(request: HttpRequest, code: str) -> HttpResponse:
             "vat_totals": vat_totals(lines),
             "payments": payments_to_show(found),
             "can_pay": can_pay(found),
-            "awaits_transfer": awaits_transfer(found),
-            "providers": providers_to_offer(found),
+            "awaits_transfer": transfer_pending,
+            "providers": providers_to_offer(transfer_pending=transfer_pending),
         },
     )
 
