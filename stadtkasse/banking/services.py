@@ -27,6 +27,7 @@ from stadtkasse.banking.models import (
     MatchState,
     TransactionKind,
 )
+from stadtkasse.banking.readahead import read_ahead
 from stadtkasse.core import kassenzeichen as kz
 from stadtkasse.core.services import audit
 from stadtkasse.orders.models import Order
@@ -40,6 +41,9 @@ logger = logging.getLogger(__name__)
 # fewer scans. The import of that benchmark's 100,000 lines peaked at 119 MB of memory
 # with 5,000 and at 78 MB with 1,000.
 BATCH_SIZE = 5000
+# Entries the parsing thread hands over at once. It may read one batch ahead, so that it
+# parses the next batch while the current one is written.
+READ_AHEAD_CHUNK = 1000
 BOOKED = "BOOK"
 # ISO bank transaction codes of direct debits: collected by us (IDDT) or a return.
 DIRECT_DEBIT_FAMILIES = ("IDDT",)
@@ -149,15 +153,19 @@ class _Import:
 
     def run(self) -> ImportResult:
         batch: list[tuple[BankStatement, ParsedTransaction]] = []
-        for header, transactions in self.reader:
-            statement = self._statement(header)
-            if statement is None:
-                self.result.duplicates += len(transactions)
-                continue
-            batch.extend((statement, parsed) for parsed in transactions)
-            if len(batch) >= BATCH_SIZE:
-                self._store(batch)
-                batch = []
+        # A second thread parses the next entries while this one waits for the database.
+        with read_ahead(
+            self.reader, chunk=READ_AHEAD_CHUNK, chunks=BATCH_SIZE // READ_AHEAD_CHUNK + 1
+        ) as entries:
+            for header, transactions in entries:
+                statement = self._statement(header)
+                if statement is None:
+                    self.result.duplicates += len(transactions)
+                    continue
+                batch.extend((statement, parsed) for parsed in transactions)
+                if len(batch) >= BATCH_SIZE:
+                    self._store(batch)
+                    batch = []
         self._store(batch)
         for header in self.reader.statements:
             self._statement(header)

@@ -156,7 +156,7 @@ class AuditLogEntry(models.Model):
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, null=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -168,7 +168,12 @@ class AuditLogEntry(models.Model):
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # An index in Meta, not db_index=True on the field, so that PostgreSQL gets no
+        # second index for LIKE queries on the action.
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["action"], name="core_audit_action_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}#{self.object_id}"

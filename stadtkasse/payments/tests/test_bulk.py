@@ -160,6 +160,19 @@ def test_insert_rows_returns_ids_in_order(demo, monkeypatch, max_params):
     assert [stored[pk] for pk in ids] == [{"n": number} for number in range(5)]
 
 
+def test_rows_created_after_insert_rows_get_new_ids(demo):
+    # On PostgreSQL the ids come from the table's sequence before the COPY; the sequence
+    # must have moved past them.
+    ids = insert_rows(AuditLogEntry, AUDIT_FIELDS, audit_rows(3, demo), return_ids=True)
+
+    later = AuditLogEntry.objects.create(
+        municipality=demo, action="test.later", object_type="core.test", object_id="x"
+    )
+
+    assert len(set(ids)) == 3
+    assert later.pk > max(ids)
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the fallback is for old SQLite")
 def test_insert_rows_without_returning(demo, monkeypatch):
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
