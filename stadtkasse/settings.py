@@ -112,6 +112,14 @@ if os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Send values apart from the SQL text, so that psycopg does not quote them in
+        # Python, and prepares a statement on the server after five runs on a connection.
+        # A connection pooler in transaction mode may not support prepared statements:
+        # DATABASE_SERVER_SIDE_BINDING=0 turns this off.
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = (
+            os.environ.get("DATABASE_SERVER_SIDE_BINDING", "1") != "0"
+        )
 else:
     DATABASES = {
         "default": {

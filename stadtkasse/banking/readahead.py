@@ -1,9 +1,8 @@
 """Read an iterator ahead in a second thread, so that parsing a file overlaps database work.
 
-A bank statement import parses XML and writes to the database in turns. While the
-database works, the importing thread waits with the interpreter lock released, so a
-second thread can parse the next entries in that time. On a machine with two cores this
-hides most of the parsing.
+A bank statement import parses XML and writes to the database in turns. While a database
+server works, the importing thread waits with the interpreter lock released, so a second
+thread can parse the next entries in that time.
 """
 
 import queue

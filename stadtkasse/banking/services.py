@@ -8,6 +8,7 @@ from another file (a camt.054 before the camt.053) is skipped by its key.
 
 import hashlib
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -153,10 +154,7 @@ class _Import:
 
     def run(self) -> ImportResult:
         batch: list[tuple[BankStatement, ParsedTransaction]] = []
-        # A second thread parses the next entries while this one waits for the database.
-        with read_ahead(
-            self.reader, chunk=READ_AHEAD_CHUNK, chunks=BATCH_SIZE // READ_AHEAD_CHUNK + 1
-        ) as entries:
+        with self._entries() as entries:
             for header, transactions in entries:
                 statement = self._statement(header)
                 if statement is None:
@@ -175,6 +173,21 @@ class _Import:
         if bank_import is not None:
             self._finish(bank_import)
         return self.result
+
+    def _entries(self):
+        """Return a context that yields the entries of the file.
+
+        On PostgreSQL a second thread parses the next entries while this one waits for
+        the database server. SQLite works inside this process and releases the
+        interpreter lock for every row, so there the two threads would take turns so
+        often that the import got slower (15.8 s without, 19.3 s with the second thread,
+        for 100,000 lines on the benchmark machine).
+        """
+        if connection.vendor != "postgresql":
+            return nullcontext(iter(self.reader))
+        return read_ahead(
+            self.reader, chunk=READ_AHEAD_CHUNK, chunks=BATCH_SIZE // READ_AHEAD_CHUNK + 1
+        )
 
     def _check_account(self, account_iban: str) -> None:
         """Reject a statement of another account than the municipality's, where it has one.

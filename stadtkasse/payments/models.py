@@ -110,6 +110,7 @@ class Payment(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("clarified by"),
+        db_index=False,
     )
 
     class Meta:
@@ -120,7 +121,15 @@ class Payment(models.Model):
             ("refund_payment", _("Can refund payments")),
             ("clarify_payment", _("Can clear payments that need clarification")),
         ]
-        indexes = [models.Index(fields=["provider", "provider_reference"])]
+        indexes = [
+            models.Index(fields=["provider", "provider_reference"]),
+            # Partial, because almost no payment is ever clarified by hand.
+            models.Index(
+                fields=["clarified_by"],
+                condition=models.Q(clarified_by__isnull=False),
+                name="payment_clarified_by_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gte=0), name="payment_amount_gte_0"

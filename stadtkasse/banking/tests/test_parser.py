@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from stadtkasse.banking import services
 from stadtkasse.banking.camt import CamtReader
 from stadtkasse.banking.errors import BankingError
 from stadtkasse.banking.models import BankImport, BankTransaction
@@ -13,6 +14,8 @@ from stadtkasse.banking.references import (
     find_kassenzeichen,
     is_valid_creditor_reference,
 )
+from stadtkasse.orders.models import Order, OrderState
+from stadtkasse.payments.models import Payment
 
 from .conftest import DATA, SAMPLES
 
@@ -165,6 +168,27 @@ def test_broken_file_imports_nothing(orders, import_file, name, message):
     assert BankImport.objects.count() == 0
     assert BankTransaction.objects.count() == 0
     assert orders[101].payments.count() == 0
+
+
+def test_file_cut_after_stored_batches_imports_nothing(orders, import_file, monkeypatch, tmp_path):
+    # Batches of two lines, so that several batches are stored and their payments
+    # confirmed before the reader meets the cut.
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    monkeypatch.setattr(services, "READ_AHEAD_CHUNK", 1)
+    text = (DATA / "sparkasse_camt053_v08_ueberweisungen.xml").read_text(encoding="utf-8")
+    last_entry = text.rindex("<Ntry>")
+    cut = tmp_path / "abgeschnitten.xml"
+    cut.write_text(text[: last_entry + 40], encoding="utf-8")
+    payments_before = Payment.objects.count()
+
+    with pytest.raises(BankingError) as raised:
+        import_file(cut)
+
+    assert raised.value.message.startswith("Die Datei „abgeschnitten.xml“ ist beschädigt")
+    assert BankImport.objects.count() == 0
+    assert BankTransaction.objects.count() == 0
+    assert Payment.objects.count() == payments_before
+    assert Order.objects.filter(state=OrderState.PAID).count() == 0
 
 
 def test_empty_file_rejected():
