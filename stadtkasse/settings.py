@@ -114,9 +114,9 @@ if os.environ.get("DATABASE_URL"):
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Send values apart from the SQL text, so that psycopg does not quote them in
-        # Python, and prepares a statement on the server after five runs on a connection.
-        # A connection pooler in transaction mode may not support prepared statements:
-        # DATABASE_SERVER_SIDE_BINDING=0 turns this off.
+        # Python. psycopg then prepares a statement on the server after five runs on a
+        # connection. For a pooler without prepared statements, set
+        # DATABASE_SERVER_SIDE_BINDING=0.
         DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = (
             os.environ.get("DATABASE_SERVER_SIDE_BINDING", "1") != "0"
         )

@@ -170,7 +170,7 @@ def test_broken_file_imports_nothing(orders, import_file, name, message):
     assert orders[101].payments.count() == 0
 
 
-def test_file_cut_after_stored_batches_imports_nothing(orders, import_file, monkeypatch, tmp_path):
+def test_cut_file_after_batches_imports_nothing(orders, import_file, monkeypatch, tmp_path):
     # Batches of two lines, so that several batches are stored and their payments
     # confirmed before the reader meets the cut.
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
