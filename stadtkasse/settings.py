@@ -113,13 +113,14 @@ if os.environ.get("DATABASE_URL"):
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Send values apart from the SQL text, so that psycopg does not quote them in
-        # Python. psycopg then prepares a statement on the server after five runs on a
-        # connection. For a pooler without prepared statements, set
-        # DATABASE_SERVER_SIDE_BINDING=0.
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = (
-            os.environ.get("DATABASE_SERVER_SIDE_BINDING", "1") != "0"
-        )
+        # Prepare a statement on the server after its fifth run on a connection, so that
+        # PostgreSQL stops parsing and planning it each time. Django sets no threshold by
+        # default, which turns preparing off. DATABASE_SERVER_SIDE_BINDING=0 turns both
+        # off for a pooler without prepared statements (PgBouncer before 1.21).
+        if os.environ.get("DATABASE_SERVER_SIDE_BINDING", "1") != "0":
+            DATABASES["default"].setdefault("OPTIONS", {}).update(
+                server_side_binding=True, prepare_threshold=5
+            )
 else:
     DATABASES = {
         "default": {

@@ -33,10 +33,14 @@ def test_postgres_server_side_binding(tmp_path, switch, expected):
 
     options = database_options(tmp_path, **environment)
 
-    assert options["server_side_binding"] is expected
+    # Django turns prepared statements off unless prepare_threshold is set, so both
+    # options come together or not at all.
+    assert options.get("server_side_binding", False) is expected
+    assert ("prepare_threshold" in options) is expected
 
 
 def test_sqlite_has_no_binding_option(tmp_path):
     options = database_options(tmp_path, DATABASE_URL="")
 
     assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
