@@ -165,6 +165,7 @@ def _measure(database: str, entries: int) -> dict:
             postgres_admin("VACUUM ANALYZE", database=POSTGRES_NAME)
 
         load_before = os.getloadavg()
+        reference = cpu.reference_ms()
         before = cpu.snapshot(None)
         with cpu.PostgresCpu(POSTGRES_NAME if database == "postgres" else None) as postgres:
             started = time.perf_counter()
@@ -195,6 +196,7 @@ def _measure(database: str, entries: int) -> dict:
             "peak_rss_mb": round(peak_kib / 1024, 1),
             "load_average_before": load_before,
             "load_average_after": os.getloadavg(),
+            "reference_ms": reference,
             "output": output.strip(),
         }
 

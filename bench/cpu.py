@@ -10,6 +10,7 @@ import os
 import resource
 import threading
 import time
+import timeit
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,6 +131,16 @@ def usage(before: CpuSnapshot, after: CpuSnapshot, iterations: int, postgres: fl
         "client_cpu_ms_per_iteration": per(client),
         "other_cpu_ms_per_iteration": per(busy - server - postgres - client),
     }
+
+
+def reference_ms() -> float:
+    """Return the time of a fixed pure-Python loop in milliseconds, best of five runs.
+
+    The same code on the same CPU model has run up to three times slower on one day than
+    on another. Recorded beside each result, this figure tells how fast the machine was.
+    """
+    timings = timeit.repeat("sum(i * i for i in range(1_000_000))", number=1, repeat=5)
+    return round(min(timings) * 1000, 1)
 
 
 def busy_percent(seconds: float = 2.0) -> float:

@@ -20,6 +20,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import cpu
+
 logger = logging.getLogger(__name__)
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -339,6 +341,7 @@ def machine_facts(installation: Installation | None = None) -> dict:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "load_average_before": os.getloadavg(),
+        "reference_ms": cpu.reference_ms(),
     }
     if installation is not None and installation.database == "postgres":
         facts["postgresql"] = _psql(installation.postgres_admin_url, "SHOW server_version")
