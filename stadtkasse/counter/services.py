@@ -16,12 +16,17 @@ from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import Municipality, Operator, PointOfSale
 from stadtkasse.core.services import next_kassenzeichen
 from stadtkasse.counter.errors import CounterError
+from stadtkasse.counter.paid_sale import store_paid_sale
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.orders.pricing import LineRequest, price_lines
 from stadtkasse.orders.services import create_order
 from stadtkasse.payments.models import PaymentMethod
-from stadtkasse.payments.services import record_cash_payment, record_external_card_payment
+from stadtkasse.payments.services import (
+    check_cash_tendered,
+    record_cash_payment,
+    record_external_card_payment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -286,19 +291,31 @@ def sell_once(
             raise
         return existing, False
     total = sum(line.total_cents for line in lines)
-    if method == PaymentMethod.CASH and tendered_cents is None:
-        tendered_cents = total
+    if method == PaymentMethod.CASH:
+        if tendered_cents is None:
+            tendered_cents = total
+        check_cash_tendered(tendered_cents, total)
 
     # On PostgreSQL the Kassenzeichen is taken in a transaction of its own, so that the
     # municipality row is not locked while the sale is stored and tills don't queue on it.
     # A sale that then fails leaves a gap in the numbers, which a Kassenzeichen may have.
-    # SQLite has one writer anyway, so there it stays in the sale's transaction.
-    kassenzeichen = (
-        next_kassenzeichen(point_of_sale.municipality)
-        if connection.vendor == "postgresql"
-        else None
-    )
+    # The sale itself is then stored with one statement. SQLite has one writer anyway, so
+    # there the Kassenzeichen stays in the sale's transaction.
     try:
+        if connection.vendor == "postgresql":
+            order, payment = store_paid_sale(
+                point_of_sale.municipality,
+                lines,
+                point_of_sale=point_of_sale,
+                cashier=cashier,
+                method=method,
+                kassenzeichen=next_kassenzeichen(point_of_sale.municipality),
+                submit_token=submit_token,
+                email=email,
+                tendered_cents=tendered_cents,
+            )
+            order.confirmed_payment = payment
+            return order, True
         with transaction.atomic():
             order = create_order(
                 point_of_sale.municipality,
@@ -310,7 +327,6 @@ def sell_once(
                 state=OrderState.OPEN,
                 submit_token=submit_token,
                 token_checked=True,
-                kassenzeichen=kassenzeichen,
             )
             if method == PaymentMethod.CASH:
                 payment = record_cash_payment(order, tendered_cents=tendered_cents, cashier=cashier)

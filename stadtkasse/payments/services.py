@@ -241,17 +241,18 @@ def cancel_pending_payment(payment: Payment, *, cause: str) -> None:
     )
 
 
+def check_cash_tendered(tendered_cents: int, total_cents: int) -> None:
+    """Raise SaleError where the cash given is below the total or implausibly high."""
+    if tendered_cents < total_cents:
+        raise SaleError("cash_too_low", given=_euros(tendered_cents), total=_euros(total_cents))
+    if tendered_cents > max(50000, total_cents * CASH_PLAUSIBLE_FACTOR):
+        raise SaleError("cash_too_high", given=_euros(tendered_cents), total=_euros(total_cents))
+
+
 def record_cash_payment(order: Order, *, tendered_cents: int, cashier=None) -> Payment:
     """Record cash taken at the counter, with the amount given and the change."""
     _require_payable(order)
-    if tendered_cents < order.total_cents:
-        raise SaleError(
-            "cash_too_low", given=_euros(tendered_cents), total=_euros(order.total_cents)
-        )
-    if tendered_cents > max(50000, order.total_cents * CASH_PLAUSIBLE_FACTOR):
-        raise SaleError(
-            "cash_too_high", given=_euros(tendered_cents), total=_euros(order.total_cents)
-        )
+    check_cash_tendered(tendered_cents, order.total_cents)
     return _record_on_site(
         order,
         PaymentMethod.CASH,

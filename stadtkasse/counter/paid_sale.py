@@ -1,0 +1,204 @@
+"""Store a counter sale that is paid at once in one SQL statement, on PostgreSQL.
+
+The general path stores a sale with ``create_order`` and ``record_cash_payment``: six
+statements in a transaction, each built by the ORM (order, lines, payment, payment event,
+order update, audit entry). On PostgreSQL one statement can insert into several tables
+through data-modifying WITH queries, so here the sale reaches the server as one statement
+in one round trip, without BEGIN and COMMIT.
+
+The rows are those of the general path with two differences: the order is stored paid,
+without the open state in between, and all rows carry one time. Each value is prepared by
+its model field, as the ORM does it, so a new field or default reaches this path without
+a change here. ``tests/test_paid_sale.py`` compares the rows of both paths.
+"""
+
+import logging
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from stadtkasse.core.channels import Channel
+from stadtkasse.core.models import AuditLogEntry, Municipality, PointOfSale
+from stadtkasse.orders.models import Order, OrderLine, OrderState
+from stadtkasse.orders.pricing import PricedLine
+from stadtkasse.orders.services import new_order_code
+from stadtkasse.payments.models import Payment, PaymentEvent, PaymentMethod, PaymentState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Insert:
+    """One INSERT of the statement: its WITH name, SQL and parameters."""
+
+    name: str
+    sql: str
+    params: list
+
+
+def store_paid_sale(
+    municipality: Municipality,
+    lines: list[PricedLine],
+    *,
+    point_of_sale: PointOfSale,
+    cashier,
+    method: str,
+    kassenzeichen: str,
+    submit_token: str | None,
+    email: str = "",
+    tendered_cents: int | None = None,
+) -> tuple[Order, Payment]:
+    """Store a paid counter order with its lines, payment, event and audit entry.
+
+    The caller has priced the lines, checked the amount given and allocated the
+    Kassenzeichen. A repeated ``submit_token`` raises ``IntegrityError`` and stores
+    nothing, as the general path does.
+    """
+    now = timezone.now()
+    total = sum(line.total_cents for line in lines)
+    order = Order(
+        municipality=municipality,
+        code=new_order_code(),
+        kassenzeichen=kassenzeichen,
+        channel=Channel.COUNTER,
+        point_of_sale=point_of_sale,
+        email=email,
+        cashier=cashier,
+        state=OrderState.PAID,
+        submit_token=submit_token,
+        total_cents=total,
+        created_at=now,
+        paid_at=now,
+    )
+    cash = method == PaymentMethod.CASH
+    payment = Payment(
+        order=order,
+        method=method,
+        amount_cents=total,
+        state=PaymentState.CONFIRMED,
+        created_at=now,
+        confirmed_at=now,
+        tendered_cents=tendered_cents if cash else None,
+        change_cents=tendered_cents - total if cash else None,
+    )
+    event = PaymentEvent(
+        payment=payment,
+        created_at=now,
+        from_state=PaymentState.CREATED,
+        to_state=PaymentState.CONFIRMED,
+        cause=f"{method} at the counter",
+        data={},
+    )
+    entry = AuditLogEntry(
+        municipality=municipality,
+        created_at=now,
+        action=f"order.{OrderState.PAID}",
+        user=cashier if getattr(cashier, "is_authenticated", False) else None,
+        object_type=Order._meta.label_lower,
+        data={"from": OrderState.OPEN, "cause": f"{method} payment"},
+    )
+    order_lines = [_order_line(line) for line in lines]
+
+    order_id = '(SELECT "id" FROM new_order)'
+    inserts = [
+        _insert("new_order", [order], returning=True),
+        _insert("new_lines", order_lines, refs={"order_id": order_id}),
+        _insert("new_payment", [payment], refs={"order_id": order_id}, returning=True),
+        _insert("new_event", [event], refs={"payment_id": '(SELECT "id" FROM new_payment)'}),
+        _insert("new_entry", [entry], refs={"object_id": f"{order_id}::text"}),
+    ]
+    sql = (
+        "WITH "
+        + ", ".join(f"{insert.name} AS ({insert.sql})" for insert in inserts)
+        + f' SELECT {order_id}, (SELECT "id" FROM new_payment)'
+    )
+    params = [value for insert in inserts for value in insert.params]
+    # Alone the statement is its own transaction. Inside a caller's transaction a
+    # savepoint keeps that transaction usable after a repeated token.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        order.pk, payment.pk = cursor.fetchone()
+
+    for instance in (order, payment):
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    logger.info(
+        "order created: order=%s channel=%s pos=%s lines=%d total_cents=%d",
+        order.code,
+        order.channel,
+        point_of_sale.pk,
+        len(lines),
+        total,
+    )
+    logger.info(
+        "order %s: %s -> %s (%s)", order.code, OrderState.OPEN, order.state, entry.data["cause"]
+    )
+    return order, payment
+
+
+def _order_line(line: PricedLine) -> OrderLine:
+    product = line.product
+    return OrderLine(
+        product=product,
+        variant=line.variant,
+        operator_id=product.operator_id,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price_cents=line.unit_price_cents,
+        total_cents=line.total_cents,
+        vat_treatment=product.vat_treatment,
+        vat_rate=line.vat_rate,
+        vat_cents=line.vat_cents,
+        ledger_account=product.ledger_account,
+        budget_product=product.budget_product,
+        cost_center=product.cost_center,
+        answers=line.answers,
+    )
+
+
+def _insert(
+    name: str,
+    instances: list[models.Model],
+    *,
+    refs: dict[str, str] | None = None,
+    returning: bool = False,
+) -> _Insert:
+    """Build the INSERT of ``instances`` with every column but the generated key.
+
+    ``refs`` maps a column to SQL that takes its value from an earlier INSERT of the
+    statement, such as the key of the new order.
+    """
+    refs = refs or {}
+    meta = instances[0]._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
+    params = []
+    rows = []
+    for instance in instances:
+        values = []
+        for field in fields:
+            if field.attname in refs:
+                values.append(refs[field.attname])
+            else:
+                values.append("%s")
+                params.append(field.get_db_prep_save(_value(instance, field), connection))
+        rows.append(f"({', '.join(values)})")
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join(rows)}"
+    )
+    if returning:
+        sql += f" RETURNING {quote(meta.pk.column)}"
+    return _Insert(name, sql, params)
+
+
+def _value(instance: models.Model, field: models.Field):
+    """Return the value to store, keeping a creation time that the caller has set."""
+    if getattr(field, "auto_now_add", False):
+        value = getattr(instance, field.attname)
+        if value is not None:
+            return value
+    return field.pre_save(instance, add=True)
