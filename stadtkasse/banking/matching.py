@@ -241,7 +241,7 @@ class Matcher:
         if not values:
             return {}
         orders = (
-            Order.objects.filter(municipality=self.municipality, kassenzeichen__in=values)
+            Order.objects.filter(municipality=self.municipality, kassenzeichen__any_of=values)
             .annotate(
                 paid_cents=Sum(
                     "payments__amount_cents", filter=Q(payments__state=PaymentState.CONFIRMED)

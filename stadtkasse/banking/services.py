@@ -289,7 +289,7 @@ class _Import:
         existing = set(
             BankTransaction.objects.filter(
                 account_iban__in={statement.account_iban for statement, _p, _k in keyed},
-                dedupe_key__in=[key for _s, _p, key in keyed],
+                dedupe_key__any_of=[key for _s, _p, key in keyed],
             ).values_list("account_iban", "dedupe_key")
         )
 

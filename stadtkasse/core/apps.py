@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from stadtkasse.core import signals  # noqa: F401  (connects the receivers)
+        from stadtkasse.core import lookups, signals  # noqa: F401  (registers and connects)
         from stadtkasse.core.roles import ensure_roles
 
         post_migrate.connect(ensure_roles, dispatch_uid="stadtkasse_ensure_roles")

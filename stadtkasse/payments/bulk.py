@@ -110,7 +110,7 @@ def select_credits(credits: list[Credit]) -> list[Selected]:
     orders, with_payments, refunded = {}, [], set()
     for pk, state, total_cents, municipality_id, has_payments, has_refunds in (
         Order.objects.select_for_update()
-        .filter(pk__in=order_ids)
+        .filter(pk__any_of=order_ids)
         .order_by("pk")
         .annotate(
             has_payments=Exists(live_payments),
@@ -178,7 +178,7 @@ def confirm_selected(selected: list[Selected], *, provider: str, cause: str) -> 
     )
 
     paid_ids = [choice.order.pk for choice in selected]
-    updated = Order.objects.filter(pk__in=paid_ids, state__in=PAYABLE_STATES).update(
+    updated = Order.objects.filter(pk__any_of=paid_ids, state__in=PAYABLE_STATES).update(
         state=OrderState.PAID, paid_at=now
     )
     if updated != len(paid_ids):
