@@ -7,7 +7,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import BooleanField, Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -18,14 +18,11 @@ from stadtkasse.core.services import next_kassenzeichen
 from stadtkasse.counter.errors import CounterError
 from stadtkasse.counter.paid_sale import store_paid_sale
 from stadtkasse.orders.errors import SaleError
-from stadtkasse.orders.models import Order, OrderState
+from stadtkasse.orders.models import Order
 from stadtkasse.orders.pricing import LineRequest, price_lines
-from stadtkasse.orders.services import create_order
 from stadtkasse.payments.models import PaymentMethod
 from stadtkasse.payments.services import (
     check_cash_tendered,
-    record_cash_payment,
-    record_external_card_payment,
 )
 
 logger = logging.getLogger(__name__)
@@ -299,39 +296,23 @@ def sell_once(
     # On PostgreSQL the Kassenzeichen is taken in a transaction of its own, so that the
     # municipality row is not locked while the sale is stored and tills don't queue on it.
     # A sale that then fails leaves a gap in the numbers, which a Kassenzeichen may have.
-    # The sale itself is then stored with one statement. SQLite has one writer anyway, so
-    # there the Kassenzeichen stays in the sale's transaction.
+    # SQLite has one writer anyway, so there it is taken in the sale's transaction.
     try:
-        if connection.vendor == "postgresql":
-            order, payment = store_paid_sale(
-                point_of_sale.municipality,
-                lines,
-                point_of_sale=point_of_sale,
-                cashier=cashier,
-                method=method,
-                kassenzeichen=next_kassenzeichen(point_of_sale.municipality),
-                submit_token=submit_token,
-                email=email,
-                tendered_cents=tendered_cents,
-            )
-            order.confirmed_payment = payment
-            return order, True
-        with transaction.atomic():
-            order = create_order(
-                point_of_sale.municipality,
-                lines,
-                channel=Channel.COUNTER,
-                point_of_sale=point_of_sale,
-                cashier=cashier,
-                email=email,
-                state=OrderState.OPEN,
-                submit_token=submit_token,
-                token_checked=True,
-            )
-            if method == PaymentMethod.CASH:
-                payment = record_cash_payment(order, tendered_cents=tendered_cents, cashier=cashier)
-            else:
-                payment = record_external_card_payment(order, cashier=cashier)
+        order, payment = store_paid_sale(
+            point_of_sale.municipality,
+            lines,
+            point_of_sale=point_of_sale,
+            cashier=cashier,
+            method=method,
+            kassenzeichen=(
+                next_kassenzeichen(point_of_sale.municipality)
+                if connection.vendor == "postgresql"
+                else None
+            ),
+            submit_token=submit_token,
+            email=email,
+            tendered_cents=tendered_cents,
+        )
     except IntegrityError:
         # A request with the same token stored the sale before. This transaction was
         # rolled back whole, so the twin can be read now. On PostgreSQL the Kassenzeichen
