@@ -121,6 +121,26 @@ def test_paid_sale_rows_match_general_path(
     assert len(rows(fast)["audit"]) == 1
 
 
+def test_paid_sale_answers_match_general_path(office_counter, product):
+    from django.contrib.auth import get_user_model
+
+    cashier = get_user_model().objects.get(username="kasse.buergerbuero")
+    identity_card = product("personalausweis")
+    request = LineRequest(identity_card.pk, None, 1, {"geburtsdatum": "01.05.1990"})
+    lines = price_lines(
+        office_counter.municipality,
+        [request],
+        channel=Channel.COUNTER,
+        point_of_sale=office_counter,
+    )
+
+    general = general_sale(office_counter, cashier, lines, PaymentMethod.CASH, 5000)
+    fast = prepared_sale(office_counter, cashier, lines, PaymentMethod.CASH, 5000)
+
+    assert rows(fast) == rows(general)
+    assert rows(fast)["lines"][0]["answers"]["geburtsdatum"]["value"] == "1990-05-01"
+
+
 def test_paid_sale_one_time_for_all_rows(pool_till, pool_cashier, product):
     order = prepared_sale(
         pool_till, pool_cashier, priced(pool_till, product), PaymentMethod.CASH, 2000
