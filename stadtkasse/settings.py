@@ -196,6 +196,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "stadtkasse@musterstad
 # Public address of the portal, for links in e-mails that jobs send outside a request.
 PORTAL_URL = os.environ.get("PORTAL_URL", "")
 
+SESSION_ENGINE = "stadtkasse.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
