@@ -5,18 +5,21 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def fresh_process_copies():
-    """Start each test without copies of products and tills.
+    """Start each test without copies of products and tills or reserved Kassenzeichen.
 
     A rolled-back test leaves ids and configuration versions free for the next one.
     """
     from stadtkasse.catalog import cache
+    from stadtkasse.core.services import forget_kassenzeichen_blocks
     from stadtkasse.counter.services import forget_tills
 
     cache.clear()
     forget_tills()
+    forget_kassenzeichen_blocks()
     yield
     cache.clear()
     forget_tills()
+    forget_kassenzeichen_blocks()
 
 
 @pytest.fixture(autouse=True)

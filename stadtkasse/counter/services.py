@@ -14,7 +14,7 @@ from django.db.models.expressions import RawSQL
 from stadtkasse.catalog.models import Product, Variant
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import Municipality, Operator, PointOfSale
-from stadtkasse.core.services import next_kassenzeichen
+from stadtkasse.core.services import reserve_kassenzeichen
 from stadtkasse.counter.errors import CounterError
 from stadtkasse.counter.paid_sale import store_paid_sale
 from stadtkasse.orders.errors import SaleError
@@ -293,10 +293,10 @@ def sell_once(
             tendered_cents = total
         check_cash_tendered(tendered_cents, total)
 
-    # On PostgreSQL the Kassenzeichen is taken in a transaction of its own, so that the
-    # municipality row is not locked while the sale is stored and tills don't queue on it.
-    # A sale that then fails leaves a gap in the numbers, which a Kassenzeichen may have.
-    # SQLite has one writer anyway, so there it is taken in the sale's transaction.
+    # On PostgreSQL the Kassenzeichen comes from a block of numbers that this process
+    # reserved in a transaction of its own, so that tills don't queue on the municipality
+    # row. A sale that then fails leaves a gap in the numbers, which a Kassenzeichen may
+    # have. SQLite has one writer anyway, so there it is taken in the sale's transaction.
     try:
         order, payment = store_paid_sale(
             point_of_sale.municipality,
@@ -305,7 +305,7 @@ def sell_once(
             cashier=cashier,
             method=method,
             kassenzeichen=(
-                next_kassenzeichen(point_of_sale.municipality)
+                reserve_kassenzeichen(point_of_sale.municipality)
                 if connection.vendor == "postgresql"
                 else None
             ),
