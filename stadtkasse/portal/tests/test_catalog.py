@@ -120,3 +120,11 @@ def test_pages_load_nothing_from_other_hosts(shop):
     assert "style=" not in html
     assert "<script>" not in html
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_page_language_follows_the_text(shop):
+    german = shop.get("/").content.decode()
+    english = shop.get("/", headers={"accept-language": "en"}).content.decode()
+
+    assert '<html lang="de">' in german
+    assert '<html lang="en">' in english
