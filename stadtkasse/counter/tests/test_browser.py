@@ -142,3 +142,19 @@ def test_age_priced_fee_asks_for_the_birth_date(page, sign_in, office_counter):
     assert order_line.total_cents == 4600
     assert order_line.answers["geburtsdatum"]["value"] == "1990-05-01"
     assert page.locator("#done-change").text_content() == "4,00\u00a0€"
+
+
+def test_line_just_added_stays_in_view(page, sign_in, pool_till):
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    buttons = page.locator("button.product[data-variant]")
+    count = min(buttons.count(), 7)
+
+    for index in range(count):
+        buttons.nth(index).click()
+
+    lines = page.locator("#lines .line")
+    assert lines.count() == count
+    expect(lines.nth(count - 1)).to_be_in_viewport()
+    shot(page, "06-many-lines")

@@ -71,13 +71,14 @@
   function addLine(product, variant, answers) {
     const hasAnswers = answers && Object.keys(answers).length > 0;
     const existing = !hasAnswers && lines.find((l) => l.variantId === variant.id && !l.answers);
+    const key = existing ? existing.key : nextKey++;
     if (existing) {
       if (validQuantity(existing.quantity) && Number(existing.quantity) < MAX_QUANTITY) {
         existing.quantity = Number(existing.quantity) + 1;
       }
     } else {
       lines.push({
-        key: nextKey++,
+        key,
         productId: product.id,
         variantId: variant.id,
         label: variant.label,
@@ -89,6 +90,8 @@
     }
     notify("");
     changed();
+    // On a small screen the list scrolls, so show the cashier the line just added or counted up.
+    $("lines").querySelector(`[data-key="${key}"]`)?.scrollIntoView({ block: "nearest" });
   }
 
   function displayAnswer(field, value) {
