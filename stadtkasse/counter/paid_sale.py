@@ -24,9 +24,9 @@ from django.utils import timezone
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import AuditLogEntry, Municipality, PointOfSale
 from stadtkasse.core.services import next_kassenzeichen
-from stadtkasse.orders.models import Order, OrderLine, OrderState
+from stadtkasse.orders.models import Order, OrderState
 from stadtkasse.orders.pricing import PricedLine
-from stadtkasse.orders.services import new_order_code
+from stadtkasse.orders.services import new_order_code, order_line
 from stadtkasse.payments.models import Payment, PaymentEvent, PaymentMethod, PaymentState
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def store_paid_sale(
         object_type=Order._meta.label_lower,
         data={"from": OrderState.OPEN, "cause": f"{method} payment"},
     )
-    order_lines = [_order_line(line) for line in lines]
+    order_lines = [order_line(line) for line in lines]
 
     if connection.vendor == "postgresql":
         order.pk, payment.pk = _store_in_one_statement(order, order_lines, payment, event, entry)
@@ -189,26 +189,6 @@ def _execute(cursor, insert: _Insert) -> None:
 
 def _filled(value):
     return value.value if isinstance(value, _Later) else value
-
-
-def _order_line(line: PricedLine) -> OrderLine:
-    product = line.product
-    return OrderLine(
-        product=product,
-        variant=line.variant,
-        operator_id=product.operator_id,
-        description=line.description,
-        quantity=line.quantity,
-        unit_price_cents=line.unit_price_cents,
-        total_cents=line.total_cents,
-        vat_treatment=product.vat_treatment,
-        vat_rate=line.vat_rate,
-        vat_cents=line.vat_cents,
-        ledger_account=product.ledger_account,
-        budget_product=product.budget_product,
-        cost_center=product.cost_center,
-        answers=line.answers,
-    )
 
 
 def _insert(

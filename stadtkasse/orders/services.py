@@ -100,26 +100,7 @@ def _store_order(
         total_cents=sum(line.total_cents for line in lines),
         **fields,
     )
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            product=line.product,
-            variant=line.variant,
-            operator_id=line.product.operator_id,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price_cents=line.unit_price_cents,
-            total_cents=line.total_cents,
-            vat_treatment=line.product.vat_treatment,
-            vat_rate=line.vat_rate,
-            vat_cents=line.vat_cents,
-            ledger_account=line.product.ledger_account,
-            budget_product=line.product.budget_product,
-            cost_center=line.product.cost_center,
-            answers=line.answers,
-        )
-        for line in lines
-    )
+    OrderLine.objects.bulk_create(order_line(line, order) for line in lines)
     logger.info(
         "order created: order=%s channel=%s pos=%s lines=%d total_cents=%d",
         order.code,
@@ -129,6 +110,28 @@ def _store_order(
         order.total_cents,
     )
     return order
+
+
+def order_line(line: PricedLine, order: Order | None = None) -> OrderLine:
+    """Return the unsaved order line of a priced line, with its product's booking targets."""
+    product = line.product
+    return OrderLine(
+        order=order,
+        product=product,
+        variant=line.variant,
+        operator_id=product.operator_id,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price_cents=line.unit_price_cents,
+        total_cents=line.total_cents,
+        vat_treatment=product.vat_treatment,
+        vat_rate=line.vat_rate,
+        vat_cents=line.vat_cents,
+        ledger_account=product.ledger_account,
+        budget_product=product.budget_product,
+        cost_center=product.cost_center,
+        answers=line.answers,
+    )
 
 
 def transition(
