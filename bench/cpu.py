@@ -137,7 +137,7 @@ def reference_ms() -> float:
     """Return the time of a fixed pure-Python loop in milliseconds, best of five runs.
 
     The same code on the same CPU model has run up to three times slower on one day than
-    on another. Recorded beside each result, this figure tells how fast the machine was.
+    on another. Recorded beside each result, this figure shows how fast the machine was.
     """
     timings = timeit.repeat("sum(i * i for i in range(1_000_000))", number=1, repeat=5)
     return round(min(timings) * 1000, 1)

@@ -20,9 +20,9 @@ def test_any_of_strings(towns):
 
 
 def test_any_of_keys(towns):
-    wanted = [towns[0].pk, towns[2].pk]
+    keys = [towns[0].pk, towns[2].pk]
 
-    assert set(Municipality.objects.filter(pk__any_of=wanted)) == {towns[0], towns[2]}
+    assert set(Municipality.objects.filter(pk__any_of=keys)) == {towns[0], towns[2]}
 
 
 def test_any_of_empty_list(towns):
