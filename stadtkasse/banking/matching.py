@@ -77,6 +77,42 @@ class StoredLine:
     state: str
     note: str = ""
     candidates: list = field(default_factory=list)
+    # The references of the line, where they were read before ``Matcher.prepare``.
+    search: "Search | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """The payment reference and the Kassenzeichen that a credit names, read from the file."""
+
+    # Our payment reference, where the EndToEndId carries one.
+    payment_reference: uuid.UUID | None
+    # Kassenzeichen of the municipality's scheme, in the order the payer wrote them.
+    kassenzeichen: tuple[str, ...]
+    # The texts searched for a Kassenzeichen, for candidates when nothing matched.
+    texts: list[str]
+
+
+def search_references(parsed: ParsedTransaction, scheme: references.Scheme) -> Search:
+    """Read the payment reference and the Kassenzeichen that a transaction names.
+
+    It needs no database, so the import runs it in the thread that parses the file.
+    """
+    reference = references.payment_reference_hex(parsed.end_to_end_id)
+    texts = references.join_remittance(parsed.remittance_lines)
+    found = []
+    for structured in parsed.structured_references:
+        from_rf = references.kassenzeichen_from_creditor_reference(structured, scheme)
+        if from_rf:
+            found.append(from_rf)
+        else:
+            texts.append(structured)
+    found += [item.kassenzeichen for item in references.find_kassenzeichen(texts, scheme)]
+    return Search(
+        payment_reference=uuid.UUID(reference) if reference else None,
+        kassenzeichen=tuple(dict.fromkeys(found)),
+        texts=texts,
+    )
 
 
 @dataclass(slots=True)
@@ -201,40 +237,30 @@ class Matcher:
 
     def _plan_credits(self, credits) -> dict[StoredLine, _Plan]:
         plans: dict[StoredLine, _Plan] = {}
-        payment_refs: dict[StoredLine, uuid.UUID] = {}
-        wanted_kz: dict[StoredLine, list[str]] = {}
+        searches: dict[StoredLine, Search] = {}
         for row, parsed in credits:
-            plan = plans[row] = _Plan()
-            reference = references.payment_reference_hex(parsed.end_to_end_id)
-            if reference:
-                payment_refs[row] = uuid.UUID(reference)
-            texts = references.join_remittance(parsed.remittance_lines)
-            found = []
-            for structured in parsed.structured_references:
-                from_rf = references.kassenzeichen_from_creditor_reference(structured, self.scheme)
-                if from_rf:
-                    found.append(from_rf)
-                else:
-                    texts.append(structured)
-            found += [
-                item.kassenzeichen for item in references.find_kassenzeichen(texts, self.scheme)
-            ]
-            wanted_kz[row] = list(dict.fromkeys(found))
-            plan.texts = texts
+            search = searches[row] = row.search or search_references(parsed, self.scheme)
+            plans[row] = _Plan(texts=search.texts)
 
-        payments = {
-            payment.reference: payment
-            for payment in Payment.objects.filter(
-                reference__in=list(payment_refs.values()), order__municipality=self.municipality
-            ).select_related("order")
-        }
+        payment_refs = [s.payment_reference for s in searches.values() if s.payment_reference]
+        payments = (
+            {
+                payment.reference: payment
+                for payment in Payment.objects.filter(
+                    reference__in=payment_refs, order__municipality=self.municipality
+                ).select_related("order")
+            }
+            if payment_refs
+            else {}
+        )
         orders = self._orders_by_kassenzeichen(
-            {value for values in wanted_kz.values() for value in values}
+            {value for search in searches.values() for value in search.kassenzeichen}
         )
         for row, plan in plans.items():
-            plan.payment = payments.get(payment_refs.get(row))
+            search = searches[row]
+            plan.payment = payments.get(search.payment_reference)
             if plan.payment is None:
-                plan.orders = [orders[value] for value in wanted_kz[row] if value in orders]
+                plan.orders = [orders[value] for value in search.kassenzeichen if value in orders]
         return plans
 
     def _orders_by_kassenzeichen(self, values: set[str]) -> dict[str, OrderSummary]:

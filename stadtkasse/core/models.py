@@ -149,9 +149,10 @@ class PointOfSale(models.Model):
 
 
 class AuditLogEntry(models.Model):
-    """A business event (``order.paid``, ``payment.confirmed``); append-only.
+    """A business event (``order.paid``, ``refund.created``); append-only.
 
     The Python logger is for operators and failures; this table is the business history.
+    A payment's transitions are recorded by its own events (``PaymentEvent``).
     """
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, null=True)

@@ -2,19 +2,21 @@
 
 A credit takes the fast path when it pays the whole total of a payable order that has no
 counted payment yet and at most one pending transfer. Such a credit settles its order
-with the same records as ``apply_provider_result`` (payment, payment event, audit log
-entries, order paid), written with a few queries per batch. Every other credit (partial,
+with the same records as ``apply_provider_result`` (payment, payment event, the audit
+entry of the paid order), written with a few queries per batch. Every other credit (partial,
 over, late, a second credit for one order) is left to the caller, which sends it through
 ``apply_provider_result`` one by one, where the clarification rules live.
 
 The rows are written by ``insert_rows`` from prepared values, without model instances:
 for thousands of rows, ``bulk_create`` spends most of its time preparing every value of
 every instance through its field. All rows of one confirmation carry the same time (the
-payment's creation and confirmation, its event, the audit entries, the order's payment),
+payment's creation and confirmation, its event, the audit entry, the order's payment),
 as a database default would give them.
 """
 
+import json
 import logging
+import os
 import sqlite3
 import uuid
 from collections import defaultdict
@@ -186,7 +188,7 @@ def confirm_selected(selected: list[Selected], *, provider: str, cause: str) -> 
         # transaction with everything written here.
         raise RuntimeError(f"{len(paid_ids)} orders to mark paid, {updated} updated")
 
-    _write_audit_entries(selected, payment_ids, cause=cause, created_at=confirmed_at)
+    _write_audit_entries(selected, cause=cause, created_at=confirmed_at)
     logger.info("bank credits confirmed in bulk: payments=%d (%s)", len(payment_ids), cause)
     return payment_ids
 
@@ -196,6 +198,7 @@ def _write_payments(selected: list[Selected], *, provider: str, confirmed_at) ->
     values = DbValues()
     new_keys, new_rows, updates = [], [], []
     payment_ids: dict[object, int] = {}
+    references = iter(new_uuids(len(selected)))
     for choice in selected:
         credit, pending = choice.credit, choice.pending
         reference = credit.provider_reference[:100]
@@ -219,7 +222,7 @@ def _write_payments(selected: list[Selected], *, provider: str, confirmed_at) ->
                 provider,
                 PaymentState.CONFIRMED,
                 credit.amount_cents,
-                values.uuid(uuid.uuid4()),
+                values.uuid(next(references)),
                 reference,
                 confirmed_at,
                 confirmed_at,
@@ -239,14 +242,13 @@ def _write_payments(selected: list[Selected], *, provider: str, confirmed_at) ->
     return payment_ids
 
 
-def _write_audit_entries(
-    selected: list[Selected], payment_ids: dict[object, int], *, cause: str, created_at
-) -> None:
-    """Write the entries that ``apply_provider_result`` writes: payment confirmed, order paid."""
+def _write_audit_entries(selected: list[Selected], *, cause: str, created_at) -> None:
+    """Write the audit entries that ``apply_provider_result`` writes: one per paid order.
+
+    The payment's confirmation is recorded by its event, as on the single path.
+    """
     values = DbValues()
-    payment_type = Payment._meta.label_lower
     order_type = Order._meta.label_lower
-    no_data = values.json({})
     # Most orders come from the same state, so most entries share their data.
     paid_data = {}
     rows = []
@@ -254,16 +256,6 @@ def _write_audit_entries(
         order = choice.order
         if order.state not in paid_data:
             paid_data[order.state] = values.json({"from": order.state, "cause": cause})
-        rows.append(
-            (
-                order.municipality_id,
-                created_at,
-                "payment.confirmed",
-                payment_type,
-                str(payment_ids[choice.credit.key]),
-                no_data,
-            )
-        )
         rows.append(
             (
                 order.municipality_id,
@@ -309,14 +301,29 @@ class DbValues:
         ops = connection.ops
         self.datetime = ops.adapt_datetimefield_value
         self.date = ops.adapt_datefield_value
-        self._json = ops.adapt_json_value
-        self._native_uuid = connection.features.has_native_uuid_field
 
-    def json(self, value):
-        return self._json(value, None)
+    @staticmethod
+    def json(value) -> str:
+        """Return the JSON text of a value, as a JSONField without an encoder stores it.
 
-    def uuid(self, value: uuid.UUID):
-        return value if self._native_uuid else value.hex
+        Both databases take JSON as text, PostgreSQL's jsonb included. Text made once can
+        stand in many rows, where the driver would encode an adapted value for every row.
+        """
+        return json.dumps(value)
+
+    @staticmethod
+    def uuid(value: uuid.UUID) -> str:
+        """Return a UUID as 32 hex digits, which both databases take for a UUIDField."""
+        return value.hex
+
+
+def new_uuids(count: int) -> list[uuid.UUID]:
+    """Return ``count`` random UUIDs (version 4), as ``uuid.uuid4()`` makes them.
+
+    The random bytes are read from the system in one call instead of one per UUID.
+    """
+    data = os.urandom(16 * count)
+    return [uuid.UUID(bytes=data[i : i + 16], version=4) for i in range(0, len(data), 16)]
 
 
 def insert_rows(

@@ -118,7 +118,6 @@ def test_bulk_confirmation_records(orders, import_file, tmp_path):
     ) == [(line.pk, order.pk, payment.pk, 2500)]
     entries = AuditLogEntry.objects.exclude(action="bank_statement.imported").order_by("pk")
     assert [(e.action, e.object_id, e.data, e.user_id) for e in entries] == [
-        ("payment.confirmed", str(payment.pk), {}, None),
         ("order.paid", str(order.pk), {"from": "pending_payment", "cause": cause}, None),
     ]
     assert {e.municipality_id for e in entries} == {order.municipality_id}

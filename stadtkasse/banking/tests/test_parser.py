@@ -1,12 +1,14 @@
 """The camt reader: versions, sample files of other projects, and broken files."""
 
 import io
+import uuid
 
 import pytest
 
 from stadtkasse.banking import services
-from stadtkasse.banking.camt import CamtReader
+from stadtkasse.banking.camt import CamtReader, ParsedTransaction
 from stadtkasse.banking.errors import BankingError
+from stadtkasse.banking.matching import search_references
 from stadtkasse.banking.models import BankImport, BankTransaction
 from stadtkasse.banking.references import (
     Scheme,
@@ -218,3 +220,36 @@ def test_creditor_reference_check_digits():
     assert creditor_reference("51000001068") == "RF1051000001068"
     assert is_valid_creditor_reference("RF10 5100 0001 068") is True
     assert is_valid_creditor_reference("RF1151000001068") is False
+
+
+def test_search_reads_every_reference_of_a_transaction():
+    """The search that the parsing thread runs: payment reference, RF reference, text."""
+    reference = uuid.uuid4()
+    parsed = ParsedTransaction(
+        direction="CRDT",
+        amount_cents=2500,
+        currency="EUR",
+        booking_date=None,
+        value_date=None,
+        status="BOOK",
+        is_reversal=False,
+        entry_reference="",
+        entry_amount_cents=2500,
+        entry_transaction_count=1,
+        position=1,
+        end_to_end_id=reference.hex.upper(),
+        remittance_lines=["Gebühr KZ 510000000", "11 und 5100.0001.01-9"],
+        structured_references=["RF1051000001068", "RF00 UNBEKANNT"],
+    )
+
+    search = search_references(parsed, SCHEME)
+
+    assert search.payment_reference == reference
+    # The creditor reference comes first, then the text in the order of writing; the
+    # Kassenzeichen found in both readings of the cut text counts once.
+    assert search.kassenzeichen == ("51000001068", "51000000011", "51000001019")
+    assert search.texts == [
+        "Gebühr KZ 51000000011 und 5100.0001.01-9",
+        "Gebühr KZ 510000000 11 und 5100.0001.01-9",
+        "RF00 UNBEKANNT",
+    ]

@@ -229,3 +229,11 @@ def test_execute_many_updates_each_row(demo):
 
     stored = dict(AuditLogEntry.objects.filter(pk__in=ids).values_list("pk", "object_id"))
     assert stored == {pk: f"new-{pk}" for pk in ids}
+
+
+def test_new_uuids_are_random_version_4():
+    values = bulk.new_uuids(1000)
+
+    assert len(set(values)) == 1000
+    assert {value.version for value in values} == {4}
+    assert {value.variant for value in values} == {uuid.RFC_4122}
