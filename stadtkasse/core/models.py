@@ -159,7 +159,12 @@ class AuditLogEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=64)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        # Indexed in Meta only where set: entries of imports and jobs have no user.
+        db_index=False,
     )
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
@@ -174,6 +179,9 @@ class AuditLogEntry(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["action"], name="core_audit_action_idx"),
+            models.Index(
+                fields=["user"], condition=models.Q(user__isnull=False), name="core_audit_user_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,8 @@ class Order(models.Model):
         blank=True,
         related_name="orders",
         verbose_name=_("point of sale"),
+        # Indexed in Meta only where set.
+        db_index=False,
     )
     state = models.CharField(
         _("state"), max_length=20, choices=OrderState.choices, default=OrderState.OPEN
@@ -77,6 +80,8 @@ class Order(models.Model):
         blank=True,
         related_name="orders",
         verbose_name=_("citizen account"),
+        # Indexed in Meta only where set.
+        db_index=False,
     )
     cashier = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -85,6 +90,8 @@ class Order(models.Model):
         blank=True,
         related_name="sales",
         verbose_name=_("cashier"),
+        # Indexed in Meta only where set.
+        db_index=False,
     )
     total_cents = models.BigIntegerField(_("total in cents"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -115,7 +122,11 @@ class Order(models.Model):
         # nothing sends. Every index costs a counter sale and a paid bank credit a write.
         constraints = [
             models.UniqueConstraint(fields=["code"], name="order_unique_code"),
-            models.UniqueConstraint(fields=["submit_token"], name="order_unique_submit_token"),
+            models.UniqueConstraint(
+                fields=["submit_token"],
+                condition=models.Q(submit_token__isnull=False),
+                name="order_unique_submit_token",
+            ),
             models.UniqueConstraint(
                 fields=["municipality", "kassenzeichen"], name="order_unique_kassenzeichen"
             ),
@@ -123,10 +134,29 @@ class Order(models.Model):
                 condition=models.Q(total_cents__gte=0), name="order_total_gte_0"
             ),
         ]
+        # The references to a cashier, a citizen account and a point of sale are indexed
+        # only where set: an order paid by bank transfer has none of them, and its update
+        # to paid writes one entry less into each index.
         indexes = [
             models.Index(fields=["municipality", "created_at"]),
             models.Index(fields=["state", "expires_at"]),
-            models.Index(fields=["email"]),
+            # The citizen's order list compares e-mail addresses without case.
+            models.Index(Upper("email"), name="order_email_upper_idx"),
+            models.Index(
+                fields=["cashier"],
+                condition=models.Q(cashier__isnull=False),
+                name="order_cashier_idx",
+            ),
+            models.Index(
+                fields=["customer"],
+                condition=models.Q(customer__isnull=False),
+                name="order_customer_idx",
+            ),
+            models.Index(
+                fields=["point_of_sale"],
+                condition=models.Q(point_of_sale__isnull=False),
+                name="order_point_of_sale_idx",
+            ),
         ]
 
     def __str__(self) -> str:
