@@ -4,9 +4,13 @@ Prices are gross (Bruttopreise). The VAT contained in a gross amount is computed
 order line and rounded half up to whole cents; totals per rate are sums of line values.
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
-CENT = Decimal("0.01")
+# Digits grouped by three with dots: "1.000", "12.500", "1.000.000".
+THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+# An amount once the thousands are removed and the decimal sign is a point.
+PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d{1,2})?")
 
 
 def vat_from_gross(gross_cents: int, rate_basis_points: int) -> int:
@@ -30,17 +34,19 @@ def format_cents(cents: int) -> str:
 
 
 def parse_euros(text: str) -> int:
-    """Parse an amount typed in euros (``12,50``, ``12.50``, ``12``) into cents.
+    """Parse an amount typed in euros into cents: ``12,50``, ``1.000,00``, ``1.000``, ``12.50``.
 
+    A comma is the decimal sign, and dots before it group thousands. Without a comma, dots
+    that group the digits by three are thousands as well (``1.000`` is a thousand euros,
+    as a German reader takes it); a single other dot is a decimal point (``12.50``).
     Raises ValueError for text that is not an amount with at most two decimals.
     """
     cleaned = text.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as error:
-        raise ValueError(f"not an amount: {text!r}") from error
-    if not value.is_finite() or value != value.quantize(CENT):
+    whole, comma, decimals = cleaned.partition(",")
+    if comma or THOUSANDS.fullmatch(cleaned):
+        if "." in whole and not THOUSANDS.fullmatch(whole):
+            raise ValueError(f"not an amount: {text!r}")
+        cleaned = whole.replace(".", "") + ("." + decimals if comma else "")
+    if not PLAIN_AMOUNT.fullmatch(cleaned):
         raise ValueError(f"not an amount with at most two decimals: {text!r}")
-    return int(value * 100)
+    return int(Decimal(cleaned) * 100)

@@ -3,6 +3,7 @@
 import functools
 import logging
 import time
+from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -286,7 +287,7 @@ def sell_once(
         existing = _stored_sale(submit_token)
         if existing is None:
             raise
-        return existing, False
+        return _same_sale(existing, requests, method), False
     total = sum(line.total_cents for line in lines)
     if method == PaymentMethod.CASH:
         if tendered_cents is None:
@@ -320,9 +321,29 @@ def sell_once(
         existing = _stored_sale(submit_token)
         if existing is None:
             raise
-        return existing, False
+        return _same_sale(existing, requests, method), False
     order.confirmed_payment = payment
     return order, True
+
+
+def _same_sale(existing: Order, requests: list[LineRequest], method: str) -> Order:
+    """Return the stored sale of a repeated request, or raise where the request differs.
+
+    A till sends a token again only for the same sale (a retry after a lost answer). A
+    token that comes with other items or another payment method is a client error, and
+    returning the old sale would hide that nothing was sold.
+    """
+    lines = list(existing.lines.all())
+    stored = Counter((str(line.product_id), str(line.quantity)) for line in lines)
+    requested = Counter((str(request.product_id), str(request.quantity)) for request in requests)
+    # A request may leave out the variant of a product that has only one.
+    named_variants = {str(r.variant_id) for r in requests if r.variant_id is not None}
+    same_items = stored == requested and named_variants <= {str(line.variant_id) for line in lines}
+    methods = set(existing.payments.values_list("method", flat=True))
+    if not same_items or methods != {method}:
+        logger.warning("sale token reused with other items or method: order=%s", existing.code)
+        raise SaleError("token_reused", code=existing.code)
+    return existing
 
 
 def _stored_sale(submit_token: str | None) -> Order | None:

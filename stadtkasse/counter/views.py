@@ -40,6 +40,7 @@ from stadtkasse.payments.receipts import (
     receipt_context,
     render_receipt_pdf,
 )
+from stadtkasse.payments.services import CASH_PLAUSIBLE_FACTOR, CASH_PLAUSIBLE_MINIMUM_CENTS
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,10 @@ def till(request: HttpRequest, point_of_sale: PointOfSale) -> HttpResponse:
             "barcode": reverse("counter:barcode", args=[point_of_sale.pk]),
         },
         "quick_cash_cents": [euros * 100 for euros in QUICK_CASH_EUROS],
+        "cash_limit": {
+            "minimum_cents": CASH_PLAUSIBLE_MINIMUM_CENTS,
+            "factor": CASH_PLAUSIBLE_FACTOR,
+        },
     }
     return TemplateResponse(
         request,
@@ -168,6 +173,10 @@ def _till_texts() -> dict[str, str]:
         "unit": _("%(price)s each"),
         "bad_quantity": _("Please enter a whole number from 1 to %(maximum)s."),
         "missing_cash": _("%(amount)s are still missing."),
+        "too_much_cash": _(
+            "The cash given, %(given)s, is implausibly high for a total of %(total)s. "
+            "Please check the amount."
+        ),
         "bad_amount": _("Please enter the cash given in euros, for example 20 or 12,50."),
         "network": _(
             "The till cannot reach the server. Please try again; the sale will not be booked twice."

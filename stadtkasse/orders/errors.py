@@ -37,6 +37,10 @@ MESSAGES = {
     ),
     "empty_cart": _("Your cart is empty. Please add at least one product first."),
     "empty_sale": _("The sale has no items. Please add at least one product."),
+    "token_reused": _(
+        "This request was already used for sale %(code)s, which has other items or another "
+        "payment method. Please start a new sale."
+    ),
     "invalid_email": _(
         "The e-mail address “%(email)s” is not valid. Please check it, for example name@example.de."
     ),

@@ -44,8 +44,10 @@ from stadtkasse.payments.providers.base import ProviderResult
 logger = logging.getLogger(__name__)
 
 PAYABLE_STATES = (OrderState.OPEN, OrderState.PENDING_PAYMENT)
-# Cash given above this many times the total (and above 500 €) is taken as a typing error.
+# Cash given above this many times the total, and above the minimum, is taken as a typing
+# error. The till checks the same limit before it sends a sale.
 CASH_PLAUSIBLE_FACTOR = 100
+CASH_PLAUSIBLE_MINIMUM_CENTS = 50000
 
 
 class UnknownPayment(Exception):
@@ -147,8 +149,8 @@ def apply_provider_result(result: ProviderResult, *, cause: str) -> Payment:
             if result.amount_cents is not None:
                 payment.amount_cents = result.amount_cents
         payment.save()
+        # The event is the payment's history; the audit log gets the order's transition.
         _event(payment, old_state, result.state, cause, **result.data)
-        audit(f"payment.{result.state}", payment, municipality=payment.order.municipality)
 
         if result.state == PaymentState.CONFIRMED:
             _settle_order(payment)
@@ -245,7 +247,7 @@ def check_cash_tendered(tendered_cents: int, total_cents: int) -> None:
     """Raise SaleError where the cash given is below the total or implausibly high."""
     if tendered_cents < total_cents:
         raise SaleError("cash_too_low", given=_euros(tendered_cents), total=_euros(total_cents))
-    if tendered_cents > max(50000, total_cents * CASH_PLAUSIBLE_FACTOR):
+    if tendered_cents > max(CASH_PLAUSIBLE_MINIMUM_CENTS, total_cents * CASH_PLAUSIBLE_FACTOR):
         raise SaleError("cash_too_high", given=_euros(tendered_cents), total=_euros(total_cents))
 
 

@@ -30,13 +30,26 @@ def test_format_cents_negative():
 
 @pytest.mark.parametrize(
     ("text", "cents"),
-    [("12,50", 1250), ("12.50", 1250), ("12", 1200), ("1.234,56 €", 123456), (" 0,05 ", 5)],
+    [
+        ("12,50", 1250),
+        ("12.50", 1250),
+        ("12", 1200),
+        ("1.234,56 €", 123456),
+        (" 0,05 ", 5),
+        # Dots that group by three are thousands, as a German reader takes them.
+        ("1.000", 100000),
+        ("1.000,00", 100000),
+        ("1.000.000", 100000000),
+        ("12.5", 1250),
+    ],
 )
 def test_parse_euros(text, cents):
     assert parse_euros(text) == cents
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1,234", "NaN", "1e3x"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "1,234", "NaN", "1e3", "1e3x", "-5", "+5", "1_000", "1.5,00", "12.345.6"]
+)
 def test_parse_euros_rejects(text):
     with pytest.raises(ValueError):
         parse_euros(text)

@@ -71,6 +71,30 @@ def test_pool_cashier_sells_two_day_tickets_for_cash(page, sign_in, pool_till, p
     shot(page, "05-receipt")
 
 
+def test_till_cash_amount_with_thousands_dots(page, sign_in, pool_till, product):
+    """Dots that group thousands are thousands; an implausible amount is caught at once."""
+    adult = product("tageskarte").variants.get(name="Erwachsene")
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+    page.locator(f'button.product[data-variant="{adult.pk}"]').click()
+    page.get_by_role("button", name="Bar", exact=True).click()
+    cash_input = page.get_by_label("Gegeben (in Euro)")
+    error = page.locator("#cash-error")
+
+    cash_input.fill("1.000,00")
+    expect(error).to_contain_text("unplausibel hoch")
+    assert page.locator("#cash-change").text_content() == "–"
+    page.get_by_role("button", name="Bar kassieren").click()
+    expect(error).to_be_visible()
+    assert Order.objects.count() == 0
+
+    cash_input.fill("100.00")
+    assert page.locator("#cash-change").text_content() == "96,00 €"
+    expect(error).to_be_hidden()
+    cash_input.fill("1.5,00")
+    expect(error).to_contain_text("zum Beispiel 20 oder 12,50")
+
+
 def test_scanned_pool_code_at_the_office_is_refused(page, sign_in, office_counter):
     sign_in("kasse.buergerbuero")
     page.wait_for_url(f"**/kasse/{office_counter.pk}/")

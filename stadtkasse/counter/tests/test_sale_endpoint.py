@@ -92,6 +92,25 @@ def test_same_token_returns_the_same_sale(pool, pool_till, post_sale, day_ticket
     assert Payment.objects.count() == 1
 
 
+@pytest.mark.parametrize("change", ["quantity", "method"])
+def test_same_token_for_another_sale_rejected(pool, pool_till, post_sale, day_tickets, change):
+    """A token sent again with other items or another method names no retry but an error."""
+    body = cash_sale(day_tickets(2))
+    first = post_sale(pool, pool_till, body)
+    if change == "quantity":
+        other = cash_sale(day_tickets(3), tendered=2000, token=body["token"])
+    else:
+        other = {**body, "method": "card_external", "tendered_cents": None}
+
+    error = error_of(post_sale(pool, pool_till, other))
+
+    assert error["code"] == "token_reused"
+    assert first.json()["order"] in error["message"]
+    assert "neuen Verkauf" in error["message"]
+    assert Order.objects.count() == 1
+    assert Payment.objects.count() == 1
+
+
 def test_repeat_after_catalog_change(pool, pool_till, post_sale, day_tickets, product):
     """A till that resends a sale must learn that it was made, whatever changed since."""
     body = cash_sale(day_tickets(2), tendered=1000)

@@ -31,13 +31,25 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  // Parse euros as typed ("12,50", "12.50", "12"); return cents, or null when not an amount.
+  // Parse euros as typed ("12,50", "1.000,00", "1.000", "12.50"); return cents, or null
+  // when not an amount. The rule is that of parse_euros on the server: a comma is the
+  // decimal sign, dots that group digits by three are thousands, another dot is a point.
+  const THOUSANDS = /^\d{1,3}(?:\.\d{3})+$/;
   function parseEuros(text) {
     let cleaned = text.replace(/[€\s\u00a0]/g, "");
-    if (cleaned.includes(",")) cleaned = cleaned.replace(/\./g, "").replace(",", ".");
+    const [whole, decimals] = cleaned.split(/,(.*)/s);
+    if (decimals !== undefined || THOUSANDS.test(cleaned)) {
+      if (whole.includes(".") && !THOUSANDS.test(whole)) return null;
+      cleaned = whole.replace(/\./g, "") + (decimals !== undefined ? `.${decimals}` : "");
+    }
     const match = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(cleaned);
     if (!match) return null;
     return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
+  }
+
+  // The highest cash amount the server accepts for a total; above it, a typing error.
+  function cashLimit(due) {
+    return Math.max(data.cash_limit.minimum_cents, due * data.cash_limit.factor);
   }
 
   function validQuantity(value) {
@@ -409,6 +421,10 @@
       $("cash-change").textContent = "–";
       error.textContent = fill(texts.missing_cash, { amount: format(due - cents) });
       error.hidden = false;
+    } else if (cents > cashLimit(due)) {
+      $("cash-change").textContent = "–";
+      error.textContent = fill(texts.too_much_cash, { given: format(cents), total: format(due) });
+      error.hidden = false;
     } else {
       $("cash-change").textContent = format(cents - due);
       error.hidden = true;
@@ -443,7 +459,7 @@
     event.preventDefault();
     const text = $("tendered").value.trim();
     const cents = text === "" ? total() : parseEuros(text);
-    if (cents === null) {
+    if (cents === null || cents < total() || cents > cashLimit(total())) {
       updateChange();
       $("tendered").focus();
       return;
