@@ -46,6 +46,8 @@ def test_till_page_offers_terminal(terminal, pool_till, cashier_client):
     page = cashier_client.get(f"/kasse/{pool_till.pk}/").content.decode()
     assert 'id="pay-terminal"' in page
     assert "Karte (Terminal)" in page
+    # The button of the stand-alone terminal says so, to keep the two apart.
+    assert "Karte (eigenständiges Terminal)" in page
 
 
 def test_till_page_without_terminal_has_no_button(pool_till, cashier_client):
