@@ -95,6 +95,29 @@ def test_till_cash_amount_with_thousands_dots(page, sign_in, pool_till, product)
     expect(error).to_contain_text("zum Beispiel 20 oder 12,50")
 
 
+def test_receipt_fits_80mm_roll(page, sign_in, pool_till, product):
+    """Printed on 80 mm paper (72 mm printable), the receipt is no wider than the paper."""
+    adult = product("tageskarte").variants.get(name="Erwachsene")
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+    page.locator(f'button.product[data-variant="{adult.pk}"]').click()
+    page.get_by_role("button", name="Bar", exact=True).click()
+    page.get_by_role("button", name="Bar kassieren").click()
+    page.locator("#done-dialog").wait_for(state="visible")
+    page.get_by_role("link", name="Beleg anzeigen").click()
+    page.wait_for_url("**/kasse/beleg/*/")
+
+    # 72 mm at the 96 pixels per inch of CSS.
+    page.set_viewport_size({"width": 272, "height": 900})
+    page.emulate_media(media="print")
+    shot(page, "11-receipt-80mm")
+
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert page.locator(".receipt-actions").is_hidden()
+    expect(page.locator(".receipt")).to_contain_text(Order.objects.get().kassenzeichen_display)
+
+
 def test_scanned_pool_code_at_the_office_is_refused(page, sign_in, office_counter):
     sign_in("kasse.buergerbuero")
     page.wait_for_url(f"**/kasse/{office_counter.pk}/")
