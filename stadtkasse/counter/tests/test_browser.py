@@ -118,6 +118,21 @@ def test_receipt_fits_80mm_roll(page, sign_in, pool_till, product):
     expect(page.locator(".receipt")).to_contain_text(Order.objects.get().kassenzeichen_display)
 
 
+def test_upright_tablet_keeps_payment_in_view(page, sign_in, pool_till, product):
+    """On a tablet held upright (800 × 1280), total and payment buttons need no scrolling."""
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+    page.set_viewport_size({"width": 800, "height": 1280})
+    for variant in product("tageskarte").variants.all():
+        page.locator(f'button.product[data-variant="{variant.pk}"]').click()
+    shot(page, "12-tablet-upright")
+
+    expect(page.locator("#lines .line")).to_have_count(product("tageskarte").variants.count())
+    expect(page.locator("#total")).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Bar", exact=True)).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Karte", exact=True)).to_be_in_viewport()
+
+
 def test_scanned_pool_code_at_the_office_is_refused(page, sign_in, office_counter):
     sign_in("kasse.buergerbuero")
     page.wait_for_url(f"**/kasse/{office_counter.pk}/")
