@@ -28,7 +28,8 @@ MESSAGES = {
     ),
     "wrong_namespace": _(
         "The file “%(file)s” is not a camt.052, camt.053 or camt.054 message of version 02 "
-        "to 08 (found: “%(namespace)s”). Please choose a bank statement file."
+        "to 08 (found: “%(namespace)s”). Please export the statement from your online "
+        "banking as camt.053 in one of these versions, or ask your bank for such a file."
     ),
     "missing_element": _(
         "The file “%(file)s” lacks the element %(element)s that every bank statement has. "

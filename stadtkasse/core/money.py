@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 # Digits grouped by three with dots: "1.000", "12.500", "1.000.000".
 THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+# The dashes of whole euros written "10,-" or "10,--".
+WHOLE_EUROS = re.compile(r",-{1,2}$")
 # An amount once the thousands are removed and the decimal sign is a point.
 PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d{1,2})?")
 
@@ -34,7 +36,7 @@ def format_cents(cents: int) -> str:
 
 
 def parse_euros(text: str) -> int:
-    """Parse an amount typed in euros into cents: ``12,50``, ``1.000,00``, ``1.000``, ``12.50``.
+    """Parse an amount typed in euros into cents: ``12,50``, ``1.000,00``, ``1.000``, ``10,-``.
 
     A comma is the decimal sign, and dots before it group thousands. Without a comma, dots
     that group the digits by three are thousands as well (``1.000`` is a thousand euros,
@@ -42,6 +44,8 @@ def parse_euros(text: str) -> int:
     Raises ValueError for text that is not an amount with at most two decimals.
     """
     cleaned = text.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
+    # "10,-" and "10,--" are whole euros, as price tags write them.
+    cleaned = WHOLE_EUROS.sub("", cleaned)
     whole, comma, decimals = cleaned.partition(",")
     if comma or THOUSANDS.fullmatch(cleaned):
         if "." in whole and not THOUSANDS.fullmatch(whole):

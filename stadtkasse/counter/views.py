@@ -40,7 +40,7 @@ from stadtkasse.payments.receipts import (
     receipt_context,
     render_receipt_pdf,
 )
-from stadtkasse.payments.services import CASH_PLAUSIBLE_FACTOR, CASH_PLAUSIBLE_MINIMUM_CENTS
+from stadtkasse.payments.services import CASH_MAX_CHANGE_CENTS
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +144,7 @@ def till(request: HttpRequest, point_of_sale: PointOfSale) -> HttpResponse:
             "barcode": reverse("counter:barcode", args=[point_of_sale.pk]),
         },
         "quick_cash_cents": [euros * 100 for euros in QUICK_CASH_EUROS],
-        "cash_limit": {
-            "minimum_cents": CASH_PLAUSIBLE_MINIMUM_CENTS,
-            "factor": CASH_PLAUSIBLE_FACTOR,
-        },
+        "max_change_cents": CASH_MAX_CHANGE_CENTS,
     }
     return TemplateResponse(
         request,
@@ -171,7 +168,11 @@ def _till_texts() -> dict[str, str]:
         "remove": _("Remove “%(name)s”"),
         "quantity": _("Quantity of “%(name)s”"),
         "unit": _("%(price)s each"),
-        "bad_quantity": _("Please enter a whole number from 1 to %(maximum)s."),
+        "missing_quantity": _("Please enter a quantity from 1 to %(maximum)s."),
+        "bad_quantity": _(
+            "“%(quantity)s” is not a possible quantity. Please enter a whole number from 1 to "
+            "%(maximum)s."
+        ),
         "missing_cash": _("%(amount)s are still missing."),
         "too_much_cash": _(
             "The cash given, %(given)s, is implausibly high for a total of %(total)s. "

@@ -44,10 +44,10 @@ from stadtkasse.payments.providers.base import ProviderResult
 logger = logging.getLogger(__name__)
 
 PAYABLE_STATES = (OrderState.OPEN, OrderState.PENDING_PAYMENT)
-# Cash given above this many times the total, and above the minimum, is taken as a typing
-# error. The till checks the same limit before it sends a sale.
-CASH_PLAUSIBLE_FACTOR = 100
-CASH_PLAUSIBLE_MINIMUM_CENTS = 50000
+# Change of this amount or more is taken as a typing error. The largest euro banknote is
+# 500 €, so a customer never needs to hand over that much above the total. The till checks
+# the same limit before it sends a sale.
+CASH_MAX_CHANGE_CENTS = 50000
 
 
 class UnknownPayment(Exception):
@@ -247,7 +247,7 @@ def check_cash_tendered(tendered_cents: int, total_cents: int) -> None:
     """Raise SaleError where the cash given is below the total or implausibly high."""
     if tendered_cents < total_cents:
         raise SaleError("cash_too_low", given=_euros(tendered_cents), total=_euros(total_cents))
-    if tendered_cents > max(CASH_PLAUSIBLE_MINIMUM_CENTS, total_cents * CASH_PLAUSIBLE_FACTOR):
+    if tendered_cents - total_cents >= CASH_MAX_CHANGE_CENTS:
         raise SaleError("cash_too_high", given=_euros(tendered_cents), total=_euros(total_cents))
 
 

@@ -58,6 +58,9 @@ def test_back_office_walkthrough(page, orders):
     page.wait_for_url("**/verwaltung/")
     expect(page.get_by_role("link", name="Journal").first).to_be_visible()
     snap(page, "start")
+    navigation = page.get_by_role("navigation", name="Verwaltung")
+    for area in ("Journal", "Zu klärende Zahlungen", "Kontoauszüge", "Lastschriften"):
+        expect(navigation.get_by_role("link", name=area)).to_be_visible()
 
     page.get_by_role("link", name="Journal").first.click()
     page.get_by_label("Kanal").select_option("counter")

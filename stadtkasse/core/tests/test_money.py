@@ -41,6 +41,8 @@ def test_format_cents_negative():
         ("1.000,00", 100000),
         ("1.000.000", 100000000),
         ("12.5", 1250),
+        ("10,-", 1000),
+        ("1.000,--", 100000),
     ],
 )
 def test_parse_euros(text, cents):
@@ -48,7 +50,22 @@ def test_parse_euros(text, cents):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "abc", "1,234", "NaN", "1e3", "1e3x", "-5", "+5", "1_000", "1.5,00", "12.345.6"]
+    "text",
+    [
+        "",
+        "abc",
+        "1,234",
+        "NaN",
+        "1e3",
+        "1e3x",
+        "-5",
+        "+5",
+        "1_000",
+        "1.5,00",
+        "12.345.6",
+        "10,---",
+        ",-",
+    ],
 )
 def test_parse_euros_rejects(text):
     with pytest.raises(ValueError):

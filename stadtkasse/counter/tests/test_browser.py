@@ -93,6 +93,27 @@ def test_till_cash_amount_with_thousands_dots(page, sign_in, pool_till, product)
     expect(error).to_be_hidden()
     cash_input.fill("1.5,00")
     expect(error).to_contain_text("zum Beispiel 20 oder 12,50")
+    cash_input.fill("10,-")
+    assert page.locator("#cash-change").text_content() == "6,00\u00a0€"
+
+
+def test_till_quantity_box_and_message(page, sign_in, pool_till, product):
+    """The box shows three digits whole; a wrong quantity is named in the message."""
+    adult = product("tageskarte").variants.get(name="Erwachsene")
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+    page.locator(f'button.product[data-variant="{adult.pk}"]').click()
+    quantity = page.locator("#lines .qty-input")
+
+    quantity.fill("100")
+    quantity.dispatch_event("change")
+    assert quantity.evaluate("box => box.scrollWidth <= box.clientWidth")
+    quantity.fill("1000")
+    quantity.dispatch_event("change")
+
+    expect(page.locator("#lines .line-error")).to_have_text(
+        "„1000“ ist keine mögliche Menge. Bitte geben Sie eine ganze Zahl von 1 bis 100 ein."
+    )
 
 
 def test_receipt_fits_80mm_roll(page, sign_in, pool_till, product):

@@ -80,6 +80,21 @@ def test_cash_without_amount_is_taken_as_exact(pool, pool_till, post_sale, day_t
     assert response.json()["change_cents"] == 0
 
 
+@pytest.mark.parametrize(("tendered", "accepted"), [(50799, True), (50800, False), (100000, False)])
+def test_change_of_500_euros_rejected(pool, pool_till, post_sale, day_tickets, tendered, accepted):
+    """A customer never hands over a whole 500 € banknote (the largest) above the total."""
+    response = post_sale(pool, pool_till, cash_sale(day_tickets(2), tendered=tendered))
+
+    if accepted:
+        assert response.status_code == 201
+        assert response.json()["change_cents"] == 49999
+    else:
+        error = error_of(response)
+        assert error["code"] == "cash_too_high"
+        assert "unplausibel hoch" in error["message"]
+        assert nothing_stored()
+
+
 def test_same_token_returns_the_same_sale(pool, pool_till, post_sale, day_tickets):
     body = cash_sale(day_tickets(2))
 

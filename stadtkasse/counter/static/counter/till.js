@@ -31,12 +31,13 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  // Parse euros as typed ("12,50", "1.000,00", "1.000", "12.50"); return cents, or null
+  // Parse euros as typed ("12,50", "1.000,00", "1.000", "10,-"); return cents, or null
   // when not an amount. The rule is that of parse_euros on the server: a comma is the
   // decimal sign, dots that group digits by three are thousands, another dot is a point.
   const THOUSANDS = /^\d{1,3}(?:\.\d{3})+$/;
   function parseEuros(text) {
-    let cleaned = text.replace(/[€\s\u00a0]/g, "");
+    // "10,-" and "10,--" are whole euros, as price tags write them.
+    let cleaned = text.replace(/[€\s\u00a0]/g, "").replace(/,-{1,2}$/, "");
     const [whole, decimals] = cleaned.split(/,(.*)/s);
     if (decimals !== undefined || THOUSANDS.test(cleaned)) {
       if (whole.includes(".") && !THOUSANDS.test(whole)) return null;
@@ -47,9 +48,10 @@
     return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
   }
 
-  // The highest cash amount the server accepts for a total; above it, a typing error.
-  function cashLimit(due) {
-    return Math.max(data.cash_limit.minimum_cents, due * data.cash_limit.factor);
+  // Whether the server takes the cash given for a total: change of 500 € or more (the
+  // largest banknote) counts as a typing error there.
+  function cashTooHigh(cents, due) {
+    return cents - due >= data.max_change_cents;
   }
 
   function validQuantity(value) {
@@ -142,7 +144,9 @@
       item.classList.toggle("invalid", !ok);
       input.setAttribute("aria-invalid", ok ? "false" : "true");
       const error = item.querySelector(".line-error");
-      error.textContent = ok ? "" : fill(texts.bad_quantity, { maximum: MAX_QUANTITY });
+      const empty = String(line.quantity).trim() === "";
+      const message = empty ? texts.missing_quantity : texts.bad_quantity;
+      error.textContent = ok ? "" : fill(message, { quantity: line.quantity, maximum: MAX_QUANTITY });
       error.hidden = ok;
       item.querySelector(".qty-minus").disabled = !ok || Number(line.quantity) <= 1;
       item.querySelector(".qty-plus").disabled = !ok || Number(line.quantity) >= MAX_QUANTITY;
@@ -246,6 +250,7 @@
     event.preventDefault();
     const code = $("scan").value.trim();
     $("scan").value = "";
+    notify("");  // the notice of an earlier code no longer applies
     if (!code) return;
     const product = byBarcode.get(code);
     if (product) {
@@ -421,7 +426,7 @@
       $("cash-change").textContent = "–";
       error.textContent = fill(texts.missing_cash, { amount: format(due - cents) });
       error.hidden = false;
-    } else if (cents > cashLimit(due)) {
+    } else if (cashTooHigh(cents, due)) {
       $("cash-change").textContent = "–";
       error.textContent = fill(texts.too_much_cash, { given: format(cents), total: format(due) });
       error.hidden = false;
@@ -459,7 +464,7 @@
     event.preventDefault();
     const text = $("tendered").value.trim();
     const cents = text === "" ? total() : parseEuros(text);
-    if (cents === null || cents < total() || cents > cashLimit(total())) {
+    if (cents === null || cents < total() || cashTooHigh(cents, total())) {
       updateChange();
       $("tendered").focus();
       return;
