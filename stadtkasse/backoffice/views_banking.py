@@ -134,6 +134,13 @@ def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request))
 
 
+def open_line_count(request: HttpRequest) -> int:
+    """Count the bank statement lines of the municipality that wait for clarification."""
+    return BankTransaction.objects.filter(
+        statement__bank_import__municipality=request.municipality, state__in=OPEN_STATES
+    ).count()
+
+
 def _lines(request: HttpRequest):
     return (
         BankTransaction.objects.filter(statement__bank_import__municipality=request.municipality)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from stadtkasse.backoffice import ledger
 from stadtkasse.backoffice.access import staff_required
 from stadtkasse.backoffice.forms_refunds import AcceptForm, AssignForm, RefundForm
+from stadtkasse.backoffice.views_banking import open_line_count
 from stadtkasse.core.money import format_cents
 from stadtkasse.payments.clarification import (
     accept_payment,
@@ -225,6 +226,7 @@ def _render_queue(request: HttpRequest, *, failed=None, status: int = 200) -> Ht
         {
             "entries": entries,
             "unmatched_lines_url": _unmatched_lines_url(),
+            "unmatched_line_count": open_line_count(request),
         },
         status=status,
     )

@@ -40,6 +40,9 @@ def test_upload_shows_counts_and_open_lines(client_treasurer, orders):
         "3 teilweise zugeordnet, 2 nicht zugeordnet, 0 als bereits importiert übersprungen."
     ) in text
     assert "Spende Stadtfest 2026" in text
+    # The clarification list of payments points to the open lines with their number.
+    queue = client_treasurer.get(reverse("backoffice:clarification_queue")).content.decode()
+    assert "5 Kontoauszugszeilen ohne Auftrag" in queue
 
 
 def test_upload_broken_file_message(client_treasurer, orders):

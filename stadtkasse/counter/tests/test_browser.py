@@ -114,6 +114,7 @@ def test_till_quantity_box_and_message(page, sign_in, pool_till, product):
     expect(page.locator("#lines .line-error")).to_have_text(
         "„1000“ ist keine mögliche Menge. Bitte geben Sie eine ganze Zahl von 1 bis 100 ein."
     )
+    expect(page.locator("#total")).to_have_text("–")
 
 
 def test_receipt_fits_80mm_roll(page, sign_in, pool_till, product):
@@ -241,3 +242,19 @@ def test_line_just_added_stays_in_view(page, sign_in, pool_till):
     assert lines.count() == count
     expect(lines.nth(count - 1)).to_be_in_viewport()
     shot(page, "06-many-lines")
+
+
+def test_short_screen_shows_two_lines_whole(page, sign_in, pool_till):
+    """At 1024 × 768 a sale of two lines shows both whole beside total and payment."""
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    buttons = page.locator("button.product[data-variant]")
+    buttons.nth(0).click()
+    buttons.nth(1).click()
+
+    lines = page.locator("#lines .line")
+    expect(lines).to_have_count(2)
+    for index in range(2):
+        expect(lines.nth(index)).to_be_in_viewport(ratio=1)
+    expect(page.get_by_role("button", name="Bar", exact=True)).to_be_in_viewport(ratio=1)

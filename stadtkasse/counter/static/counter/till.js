@@ -155,7 +155,8 @@
       list.append(item);
     }
     $("empty").hidden = lines.length > 0;
-    $("total").textContent = format(total());
+    // A line with a wrong quantity has no amount, so neither has the sale.
+    $("total").textContent = lines.length && !saleIsValid() ? "–" : format(total());
     const payable = saleIsValid();
     $("pay-cash").disabled = !payable;
     $("pay-card").disabled = !payable;
@@ -250,7 +251,7 @@
     event.preventDefault();
     const code = $("scan").value.trim();
     $("scan").value = "";
-    notify("");  // the notice of an earlier code no longer applies
+    notify("");  // The notice about an earlier code no longer applies.
     if (!code) return;
     const product = byBarcode.get(code);
     if (product) {
