@@ -1,6 +1,9 @@
 """Who may open which back office page."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -124,3 +127,17 @@ def test_logout_needs_post(login):
 
 def test_ledger_post_rejected(login):
     assert login("stadtkasse").post(LEDGER).status_code == 405
+
+
+def test_serve_banner_aligns_demo_logins(settings, demo):
+    settings.DEMO = True
+    output = io.StringIO()
+
+    call_command("serve_banner", stdout=output)
+
+    logins = output.getvalue().split("Demo logins", 1)[1].splitlines()[1:]
+    rows = [line for line in logins if line.strip()]
+    assert rows[-1].split()[0] == "buerger@musterstadt.example"
+    # Every role starts in the same column.
+    starts = {len(row) - len(row.split("  ")[-1].lstrip()) for row in rows}
+    assert len(starts) == 1

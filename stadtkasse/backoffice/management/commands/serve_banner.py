@@ -25,9 +25,10 @@ class Command(BaseCommand):
             f"  Database:                 {engine}",
         ]
         if settings.DEMO:
+            logins = [(username, role) for username, _first, _last, role, _places in DEMO_STAFF]
+            logins.append((DEMO_CITIZEN[0], "citizen account in the portal"))
+            width = max(len(username) for username, _role in logins)
             lines.append(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-            for username, _first, _last, role, _places in DEMO_STAFF:
-                lines.append(f"  {username:<22} {role}")
-            lines.append(f"  {DEMO_CITIZEN[0]:<22} citizen account in the portal")
+            lines += [f"  {username:<{width}}  {role}" for username, role in logins]
         lines.append("")
         self.stdout.write("\n".join(lines))
