@@ -35,8 +35,7 @@ def statements(request: HttpRequest) -> HttpResponse:
     imports = BankImport.objects.filter(municipality=request.municipality).select_related(
         "imported_by"
     )[:20]
-    open_lines = _lines(request).filter(state__in=OPEN_STATES)
-    page = Paginator(open_lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(_open_lines(request), LINES_PER_PAGE).get_page(request.GET.get("page"))
     return TemplateResponse(
         request,
         "backoffice/banking/statements.html",
@@ -136,9 +135,11 @@ def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 def open_line_count(request: HttpRequest) -> int:
     """Count the bank statement lines of the municipality that wait for clarification."""
-    return BankTransaction.objects.filter(
-        statement__bank_import__municipality=request.municipality, state__in=OPEN_STATES
-    ).count()
+    return _open_lines(request).count()
+
+
+def _open_lines(request: HttpRequest):
+    return _lines(request).filter(state__in=OPEN_STATES)
 
 
 def _lines(request: HttpRequest):

@@ -242,17 +242,14 @@ class Matcher:
             search = searches[row] = row.search or search_references(parsed, self.scheme)
             plans[row] = _Plan(texts=search.texts)
 
+        # Django sends no query for an empty list of references.
         payment_refs = [s.payment_reference for s in searches.values() if s.payment_reference]
-        payments = (
-            {
-                payment.reference: payment
-                for payment in Payment.objects.filter(
-                    reference__in=payment_refs, order__municipality=self.municipality
-                ).select_related("order")
-            }
-            if payment_refs
-            else {}
-        )
+        payments = {
+            payment.reference: payment
+            for payment in Payment.objects.filter(
+                reference__in=payment_refs, order__municipality=self.municipality
+            ).select_related("order")
+        }
         orders = self._orders_by_kassenzeichen(
             {value for search in searches.values() for value in search.kassenzeichen}
         )

@@ -204,11 +204,10 @@ class _Import:
             if parsed.status != BOOKED:
                 readings.append(_Reading(parsed))
                 continue
-            key = parsed.dedupe_key(header.account_iban)
-            line = _new_line(header.account_iban, parsed, key)
+            line = _new_line(header.account_iban, parsed, parsed.dedupe_key(header.account_iban))
             if line.kind in (TransactionKind.TRANSFER, TransactionKind.COLLECTION):
                 line.search = search_references(parsed, self.matcher.scheme)
-            readings.append(_Reading(parsed, key, line))
+            readings.append(_Reading(parsed, line))
         return header, readings
 
     def _check_account(self, account_iban: str) -> None:
@@ -311,14 +310,15 @@ class _Import:
         existing = set(
             BankTransaction.objects.filter(
                 account_iban__in={statement.account_iban for statement, _r in booked},
-                dedupe_key__any_of=[reading.key for _s, reading in booked],
+                dedupe_key__any_of=[reading.line.dedupe_key for _s, reading in booked],
             ).values_list("account_iban", "dedupe_key")
         )
 
         seen = set()
         lines = []
         for statement, reading in booked:
-            key, line = reading.key, reading.line
+            line = reading.line
+            key = line.dedupe_key
             if (statement.account_iban, key) in existing or key in seen:
                 self.result.duplicates += 1
                 continue
@@ -359,7 +359,6 @@ class _Reading:
     """A transaction of the file, with its line to store unless it is not booked."""
 
     parsed: ParsedTransaction
-    key: str = ""
     line: StoredLine | None = None
 
 

@@ -32,6 +32,7 @@ from stadtkasse.counter.services import (
     sellable_products,
     till_token,
 )
+from stadtkasse.orders.errors import MESSAGES as SALE_MESSAGES
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Order
 from stadtkasse.payments.models import PaymentMethod, PaymentState
@@ -174,10 +175,8 @@ def _till_texts() -> dict[str, str]:
             "%(maximum)s."
         ),
         "missing_cash": _("%(amount)s are still missing."),
-        "too_much_cash": _(
-            "The cash given, %(given)s, is implausibly high for a total of %(total)s. "
-            "Please check the amount."
-        ),
+        # The server's message for the same check, so that the till shows the same sentence.
+        "too_much_cash": str(SALE_MESSAGES["cash_too_high"]),
         "bad_amount": _("Please enter the cash given in euros, for example 20 or 12,50."),
         "network": _(
             "The till cannot reach the server. Please try again; the sale will not be booked twice."
