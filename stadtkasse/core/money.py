@@ -39,8 +39,8 @@ def parse_euros(text: str) -> int:
     """Parse an amount typed in euros into cents: ``12,50``, ``1.000,00``, ``1.000``, ``10,-``.
 
     A comma is the decimal sign, and dots before it group thousands. Without a comma, dots
-    that group the digits by three are thousands as well (``1.000`` is a thousand euros,
-    as a German reader takes it); a single other dot is a decimal point (``12.50``).
+    that group the digits by three are thousands as well: ``1.000`` is a thousand euros,
+    as a German reader takes it. A single other dot is a decimal point (``12.50``).
     Raises ValueError for text that is not an amount with at most two decimals.
     """
     cleaned = text.strip().replace("€", "").replace("\u00a0", "").replace(" ", "")

@@ -329,7 +329,7 @@ def sell_once(
 def _same_sale(existing: Order, requests: list[LineRequest], method: str) -> Order:
     """Return the stored sale of a repeated request, or raise where the request differs.
 
-    A till sends a token again only for the same sale (a retry after a lost answer). A
+    A till sends a token again only for the same sale (a retry after a lost response). A
     token that comes with other items or another payment method is a client error, and
     returning the old sale would hide that nothing was sold.
     """

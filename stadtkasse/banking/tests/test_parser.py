@@ -222,7 +222,7 @@ def test_creditor_reference_check_digits():
     assert is_valid_creditor_reference("RF1151000001068") is False
 
 
-def test_search_reads_every_reference_of_a_transaction():
+def test_search_reads_every_reference():
     """The search that the parsing thread runs: payment reference, RF reference, text."""
     reference = uuid.uuid4()
     parsed = ParsedTransaction(
@@ -245,7 +245,7 @@ def test_search_reads_every_reference_of_a_transaction():
     search = search_references(parsed, SCHEME)
 
     assert search.payment_reference == reference
-    # The creditor reference comes first, then the text in the order of writing; the
+    # The creditor reference comes first, then the text in the order of writing. A
     # Kassenzeichen found in both readings of the cut text counts once.
     assert search.kassenzeichen == ("51000001068", "51000000011", "51000001019")
     assert search.texts == [

@@ -72,7 +72,7 @@ def test_pool_cashier_sells_two_day_tickets_for_cash(page, sign_in, pool_till, p
 
 
 def test_till_cash_amount_with_thousands_dots(page, sign_in, pool_till, product):
-    """Dots that group thousands are thousands; an implausible amount is caught at once."""
+    """Dots that group thousands are read as thousands. An implausible amount shows at once."""
     adult = product("tageskarte").variants.get(name="Erwachsene")
     sign_in("kasse.hallenbad")
     page.wait_for_url(f"**/kasse/{pool_till.pk}/")

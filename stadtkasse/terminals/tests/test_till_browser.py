@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
-def test_pay_buttons_fit_the_sale_panel(page, terminal, pool_till):
-    """Both card buttons fit; the terminal's is next to cash, the stand-alone one below."""
+def test_pay_buttons_fit_sale_panel(page, terminal, pool_till):
+    """Both card buttons fit. The terminal's is next to cash, the stand-alone one below."""
     page.set_viewport_size({"width": 1366, "height": 860})
     page.goto("/kasse/anmelden/")
     page.get_by_label("Benutzername").fill("kasse.hallenbad")

@@ -46,7 +46,7 @@ def test_till_page_offers_terminal(terminal, pool_till, cashier_client):
     page = cashier_client.get(f"/kasse/{pool_till.pk}/").content.decode()
     assert 'id="pay-terminal"' in page
     assert "Karte (Terminal)" in page
-    # The button of the stand-alone terminal says so, to keep the two apart.
+    # The stand-alone terminal's button names it, so that the two card buttons differ.
     assert "Karte (eigenständiges Terminal)" in page
 
 

@@ -48,8 +48,8 @@
     return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
   }
 
-  // Whether the server takes the cash given for a total: change of 500 € or more (the
-  // largest banknote) counts as a typing error there.
+  // Tell whether the server rejects the cash given for a total. It takes change of 500 €
+  // or more (the largest banknote) as a typing error.
   function cashTooHigh(cents, due) {
     return cents - due >= data.max_change_cents;
   }
