@@ -30,6 +30,8 @@ from stadtkasse.banking.models import (
 )
 from stadtkasse.banking.readahead import read_ahead
 from stadtkasse.core import kassenzeichen as kz
+from stadtkasse.core.collection import cycle_collection_paused
+from stadtkasse.core.constraints import checked_immediately
 from stadtkasse.core.services import audit
 from stadtkasse.orders.models import Order
 from stadtkasse.payments import bulk
@@ -121,7 +123,7 @@ def import_statement_file(
         "bank statement import started: file=%s user=%s", file_name, getattr(user, "pk", None)
     )
     try:
-        with transaction.atomic():
+        with cycle_collection_paused(), transaction.atomic(), checked_immediately():
             result = _Import(stream, file_name, municipality, user).run()
     except BankingError as error:
         logger.warning("bank statement import failed: file=%s %s", file_name, error.log_message)
