@@ -97,6 +97,9 @@ class StatementHeader:
 
     statement_id: str
     account_iban: str
+    # Position of the statement in the file, from 0. It identifies the statement where a
+    # header was copied, as when it comes from the parsing process.
+    number: int = 0
     sequence_number: str = ""
     created_at: str = ""
     period_from: date | None = None
@@ -439,6 +442,7 @@ class CamtReader:
 
     def _read_header(self, statement: ET._Element) -> StatementHeader:
         header = StatementHeader(
+            number=len(self.statements),
             statement_id=self._text(statement, "Id"),
             account_iban=self._first_text(statement, "Acct/Id/IBAN", "Acct/Id/Othr/Id"),
             sequence_number=self._text(statement, "ElctrncSeqNb"),

@@ -1,13 +1,20 @@
-"""Read an iterator ahead in a second thread, so that parsing a file overlaps database work.
+"""Read an iterator ahead, so that parsing a file overlaps database work.
 
-A bank statement import parses XML and writes to the database in turns. While a database
-server works, the importing thread waits with the interpreter lock released, so a second
-thread can parse the next entries in that time.
+A bank statement import parses XML and writes to the database in turns. ``read_ahead``
+parses in a second thread: while a database server works, the importing thread waits
+with the interpreter lock released, so the second thread can parse the next entries in
+that time. ``read_in_child`` parses in a child process, which runs on another core
+whatever this process does, also while SQLite works inside it.
 """
 
+import fcntl
+import gc
+import multiprocessing
+import pickle
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -77,3 +84,141 @@ def read_ahead(items: Iterable[T], *, chunk: int = 1000, chunks: int = 2) -> Ite
     finally:
         stop.set()
         thread.join()
+
+
+# -- reading in a child process -------------------------------------------------------------
+
+# Linux lets a pipe buffer this much, so that the child can hand over a whole chunk while
+# the parent works. Other systems keep their default.
+PIPE_BYTES = 1024 * 1024
+_ITEMS, _END, _FAILED = "items", "end", "failed"
+
+
+class ChildReading:
+    """The items that a child process reads, and what ``finish`` returned in it at the end."""
+
+    def __init__(self, receiver):
+        self._receiver = receiver
+        self.summary = None
+
+    def __iter__(self):
+        while True:
+            try:
+                kind, value = pickle.loads(self._receiver.recv_bytes())
+            except EOFError:
+                raise RuntimeError("the parsing process ended without a result") from None
+            if kind == _ITEMS:
+                yield from value
+            elif kind == _END:
+                self.summary = value
+                return
+            elif isinstance(value, BaseException):
+                raise value
+            else:
+                raise RuntimeError(f"the parsing process failed:\n{value}")
+
+
+def can_read_in_child() -> bool:
+    """Tell whether ``read_in_child`` may fork this process.
+
+    A fork copies the locks that other threads hold at that moment, and the child could
+    wait for them forever. So only a process with one thread forks: a management command,
+    not a web server's worker with a thread pool.
+    """
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+@contextmanager
+def read_in_child(
+    items: Iterable[T], finish: Callable[[], object], *, chunk: int = 1000, chunks: int = 2
+) -> Iterator[ChildReading]:
+    """Read ``items`` in a forked child process while this process works on earlier ones.
+
+    The child pickles ``chunk`` items at a time and keeps at most ``chunks`` of them ready,
+    so memory stays bounded. After the last item it calls ``finish`` and the returned
+    value becomes the reading's ``summary``. An exception in the child is raised here
+    unchanged if it can be pickled, otherwise as RuntimeError with its traceback. The
+    child must not use the database or anything else this process has open, because both
+    would share it. Check ``can_read_in_child`` first.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_read_and_send,
+        args=(items, finish, sender, chunk, chunks),
+        name="read-in-child",
+        daemon=True,
+    )
+    process.start()
+    sender.close()
+    _grow_pipe(receiver)
+    try:
+        yield ChildReading(receiver)
+    finally:
+        receiver.close()
+        process.join(timeout=1)
+        if process.is_alive():
+            process.terminate()
+            process.join()
+
+
+def _read_and_send(items, finish, sender, chunk: int, chunks: int) -> None:
+    """Run in the child: read the items and send them in pickled chunks, then the summary."""
+    # The child only makes short-lived objects, so the collector would only cost time.
+    gc.disable()
+    ready: queue.Queue = queue.Queue(maxsize=chunks)
+
+    def send() -> None:
+        # A second thread sends, so that reading goes on while the parent is busy.
+        while (data := ready.get()) is not None:
+            try:
+                sender.send_bytes(data)
+            except OSError:
+                # The parent stopped reading: drop the rest.
+                while ready.get() is not None:
+                    pass
+                return
+
+    thread = threading.Thread(target=send, name="send")
+    thread.start()
+    batch = []
+    try:
+        for item in items:
+            batch.append(item)
+            if len(batch) >= chunk:
+                ready.put(_dumps((_ITEMS, batch)))
+                batch = []
+        message = (_END, finish())
+    except BaseException as error:  # noqa: BLE001 - raised again in the parent
+        message = (_FAILED, error)
+    # The items read before an error come first.
+    if batch:
+        ready.put(_dumps((_ITEMS, batch)))
+    try:
+        data = _dumps(message)
+    except Exception:  # noqa: BLE001 - what cannot be pickled goes as text
+        value = message[1]
+        if isinstance(value, BaseException):
+            text = "".join(traceback.format_exception(value))
+        else:
+            text = traceback.format_exc()
+        data = _dumps((_FAILED, text))
+    ready.put(data)
+    ready.put(None)
+    thread.join()
+    sender.close()
+
+
+def _dumps(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _grow_pipe(connection) -> None:
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
+    try:
+        fcntl.fcntl(connection.fileno(), set_size, PIPE_BYTES)
+    except OSError:
+        # The system limit may be lower; the default size works, only with more waits.
+        pass

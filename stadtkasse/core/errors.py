@@ -29,6 +29,10 @@ class CodedError(Exception):
         self.params = {key: str(value) for key, value in params.items()}
         super().__init__(self.log_message)
 
+    def __reduce__(self):
+        # Pickled as code and parameters, so that the error can come from another process.
+        return (_rebuild, (type(self), self.code, self.params))
+
     @property
     def message(self) -> str:
         """The sentence for the user in the active language."""
@@ -49,3 +53,7 @@ class CodedError(Exception):
         }
         with translation.override("en"):
             return f"{self.code}: " + str(self.messages[self.code]) % masked
+
+
+def _rebuild(error_class: type[CodedError], code: str, params: dict) -> CodedError:
+    return error_class(code, **params)

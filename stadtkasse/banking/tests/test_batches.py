@@ -1,9 +1,14 @@
-"""Import in batches: bookings across batch borders, the bulk records, the candidates."""
+"""Import in batches: bookings across batch borders, the bulk records, the candidates,
+and parsing in a child process."""
+
+import hashlib
 
 import pytest
 
 from stadtkasse.banking import services
-from stadtkasse.banking.models import BankAllocation, BankTransaction, MatchState
+from stadtkasse.banking.errors import BankingError
+from stadtkasse.banking.models import BankAllocation, BankImport, BankTransaction, MatchState
+from stadtkasse.banking.tests.conftest import DATA
 from stadtkasse.core import kassenzeichen as kz
 from stadtkasse.core.models import AuditLogEntry
 from stadtkasse.orders.models import Order, OrderState
@@ -145,3 +150,78 @@ def test_candidates_newest_orders_of_same_amount(town, import_file, tmp_path):
     assert sorted(c["order"] for c in line.candidates) == sorted(o.code for o in newest)
     assert {c["reasons"][0] for c in line.candidates} == {"amount"}
     assert {c["open_cents"] for c in line.candidates} == {777}
+
+
+@pytest.fixture
+def parse_in_child(monkeypatch):
+    """Parse every file in a child process, and record each use of the child."""
+    used = []
+    read_in_child = services.read_in_child
+
+    def recorded(*args, **kwargs):
+        used.append(True)
+        return read_in_child(*args, **kwargs)
+
+    monkeypatch.setattr(services, "CHILD_MIN_BYTES", 0)
+    monkeypatch.setattr(services, "CHILD_VENDORS", None)
+    # The test process may run other threads (a live server of a browser test); the
+    # child only parses, so it is safe here.
+    monkeypatch.setattr(services, "can_read_in_child", lambda: True)
+    monkeypatch.setattr(services, "read_in_child", recorded)
+    return used
+
+
+def test_child_import_same_result(orders, import_file, parse_in_child):
+    result = import_file("sparkasse_camt053_v08_ueberweisungen.xml")
+
+    assert parse_in_child == [True]
+    assert result.entries == 15
+    assert result.count(MatchState.MATCHED) == 9
+    assert result.count(MatchState.PARTLY_MATCHED) == 3
+    assert result.count(MatchState.UNMATCHED) == 2
+    assert result.count(MatchState.IGNORED) == 1
+    assert result.message_type == "camt.053.001.08"
+
+
+def test_child_import_file_facts(orders, import_file, parse_in_child):
+    path = DATA / "sparkasse_camt053_v08_ueberweisungen.xml"
+    bank_import = import_file(path).bank_import
+
+    bank_import.refresh_from_db()
+    assert bank_import.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert bank_import.message_type == "053"
+    assert bank_import.message_version == "08"
+    assert bank_import.message_id
+
+
+def test_child_statements_across_chunks(town, import_file, parse_in_child, monkeypatch, tmp_path):
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    monkeypatch.setattr(services, "READ_AHEAD_CHUNK", 1)
+    path = statement_file(
+        tmp_path, [(f"CHILD{number}", 1000 + number, "Spende") for number in range(5)]
+    )
+    # A second statement without entries after the first.
+    text = path.read_text(encoding="utf-8").replace(
+        "</Stmt>",
+        "</Stmt><Stmt><Id>BATCH-STMT-2</Id>"
+        "<Acct><Id><IBAN>DE44250501800000123456</IBAN></Id></Acct></Stmt>",
+    )
+    path.write_text(text, encoding="utf-8")
+
+    bank_import = import_file(path).bank_import
+
+    statements = list(bank_import.statements.order_by("statement_id"))
+    assert [statement.statement_id for statement in statements] == [
+        "BATCH-STMT-1",
+        "BATCH-STMT-2",
+    ]
+    assert [statement.entry_count for statement in statements] == [5, 0]
+
+
+def test_child_broken_file_stores_nothing(town, import_file, parse_in_child):
+    with pytest.raises(BankingError) as raised:
+        import_file("kaputt_abgeschnitten.xml")
+
+    assert raised.value.code == "broken_xml"
+    assert not BankImport.objects.exists()
+    assert not BankTransaction.objects.exists()

@@ -1,12 +1,14 @@
-"""The read-ahead iterator: order, errors, early exit and bounded memory."""
+"""Reading ahead in a thread and in a child process: order, errors, early exit, memory."""
 
 import itertools
+import multiprocessing
 import threading
 import time
 
 import pytest
 
-from stadtkasse.banking.readahead import read_ahead
+from stadtkasse.banking.errors import BankingError
+from stadtkasse.banking.readahead import can_read_in_child, read_ahead, read_in_child
 
 
 def read_ahead_threads() -> list[threading.Thread]:
@@ -67,3 +69,59 @@ def test_reads_at_most_the_given_chunks_ahead():
             time.sleep(0.05)
         # The chunk being read, three waiting chunks and the one being filled.
         assert len(produced) <= 10 * 5
+
+
+# -- reading in a child process -----------------------------------------------------------
+
+
+def test_child_yields_items_and_summary():
+    with read_in_child(iter(range(2503)), lambda: "fertig", chunk=100, chunks=3) as reading:
+        assert list(reading) == list(range(2503))
+    assert reading.summary == "fertig"
+    assert multiprocessing.active_children() == []
+
+
+def test_child_error_raised_after_earlier_items():
+    def entries():
+        yield from range(5)
+        raise BankingError("broken_xml", file="auszug.xml", line=3, column=7)
+
+    received = []
+    with pytest.raises(BankingError) as raised, read_in_child(entries(), str, chunk=2) as reading:
+        for item in reading:
+            received.append(item)
+    assert received == [0, 1, 2, 3, 4]
+    assert raised.value.code == "broken_xml"
+    assert raised.value.params == {"file": "auszug.xml", "line": "3", "column": "7"}
+
+
+def test_child_error_without_pickle_as_text():
+    class LocalError(Exception):
+        """Defined in the test, so pickle cannot find the class by name."""
+
+    def entries():
+        yield 1
+        raise LocalError("entry 2 unreadable")
+
+    with (
+        pytest.raises(RuntimeError, match="entry 2 unreadable"),
+        read_in_child(entries(), str) as reading,
+    ):
+        list(reading)
+
+
+def test_leaving_early_stops_the_child():
+    with read_in_child(itertools.count(), str, chunk=10, chunks=2) as reading:
+        assert next(iter(reading)) == 0
+    assert multiprocessing.active_children() == []
+
+
+def test_no_child_beside_other_threads():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_read_in_child()
+    finally:
+        stop.set()
+        thread.join()
