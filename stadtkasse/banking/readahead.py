@@ -145,7 +145,7 @@ def read_in_child(
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_read_and_send,
-        args=(items, finish, sender, chunk, chunks),
+        args=(items, finish, receiver, sender, chunk, chunks),
         name="read-in-child",
         daemon=True,
     )
@@ -162,11 +162,23 @@ def read_in_child(
             process.join()
 
 
-def _read_and_send(items, finish, sender, chunk: int, chunks: int) -> None:
-    """Run in the child: read the items and send them in pickled chunks, then the summary."""
+class _ParentGone(Exception):
+    """The parent closed its end of the pipe: it left the block or ended."""
+
+
+def _read_and_send(items, finish, receiver, sender, chunk: int, chunks: int) -> None:
+    """Run in the child: read the items and send them in pickled chunks, then the summary.
+
+    The child stops as soon as a send fails, because then the parent has closed its end
+    or has died. It must not outlive the parent: it shares the parent's open files, and
+    with them a lock on the SQLite database that would block every later write.
+    """
+    # Without this copy of the parent's end, a send fails once the parent is gone.
+    receiver.close()
     # The child only makes short-lived objects, so the collector would only cost time.
     gc.disable()
     ready: queue.Queue = queue.Queue(maxsize=chunks)
+    parent_gone = threading.Event()
 
     def send() -> None:
         # A second thread sends, so that reading goes on while the parent is busy.
@@ -174,39 +186,55 @@ def _read_and_send(items, finish, sender, chunk: int, chunks: int) -> None:
             try:
                 sender.send_bytes(data)
             except OSError:
-                # The parent stopped reading: drop the rest.
-                while ready.get() is not None:
-                    pass
+                parent_gone.set()
                 return
 
-    thread = threading.Thread(target=send, name="send")
+    def hand_over(value) -> None:
+        data = None if value is None else _dumps(value)
+        while True:
+            if parent_gone.is_set():
+                raise _ParentGone
+            try:
+                ready.put(data, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=send, name="send", daemon=True)
     thread.start()
     batch = []
     try:
-        for item in items:
-            batch.append(item)
-            if len(batch) >= chunk:
-                ready.put(_dumps((_ITEMS, batch)))
-                batch = []
-        message = (_END, finish())
-    except BaseException as error:  # noqa: BLE001 - raised again in the parent
-        message = (_FAILED, error)
-    # The items read before an error come first.
-    if batch:
-        ready.put(_dumps((_ITEMS, batch)))
-    try:
-        data = _dumps(message)
-    except Exception:  # noqa: BLE001 - what cannot be pickled goes as text
-        value = message[1]
-        if isinstance(value, BaseException):
-            text = "".join(traceback.format_exception(value))
-        else:
-            text = traceback.format_exc()
-        data = _dumps((_FAILED, text))
-    ready.put(data)
-    ready.put(None)
-    thread.join()
-    sender.close()
+        try:
+            for item in items:
+                batch.append(item)
+                if len(batch) >= chunk:
+                    hand_over((_ITEMS, batch))
+                    batch = []
+            message = (_END, finish())
+        except _ParentGone:
+            raise
+        except BaseException as error:  # noqa: BLE001 - raised again in the parent
+            message = (_FAILED, error)
+        # The items read before an error come first.
+        if batch:
+            hand_over((_ITEMS, batch))
+        try:
+            hand_over(message)
+        except _ParentGone:
+            raise
+        except Exception:  # noqa: BLE001 - what cannot be pickled goes as text
+            value = message[1]
+            if isinstance(value, BaseException):
+                text = "".join(traceback.format_exception(value))
+            else:
+                text = traceback.format_exc()
+            hand_over((_FAILED, text))
+        hand_over(None)
+        thread.join()
+    except _ParentGone:
+        return
+    finally:
+        sender.close()
 
 
 def _dumps(value) -> bytes:

@@ -2,8 +2,13 @@
 
 import itertools
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +130,45 @@ def test_no_child_beside_other_threads():
     finally:
         stop.set()
         thread.join()
+
+
+PARENT_SCRIPT = """
+import itertools, multiprocessing, sys
+from stadtkasse.banking.readahead import read_in_child
+with read_in_child(itertools.count(), str, chunk=10, chunks=2) as reading:
+    next(iter(reading))
+    print(multiprocessing.active_children()[0].pid, flush=True)
+    sys.stdin.read()
+"""
+
+
+def running(pid: int) -> bool:
+    """Tell whether a process runs; a zombie waiting to be reaped has ended."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc of Linux")
+def test_child_ends_with_killed_parent():
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    child_pid = int(parent.stdout.readline())
+    assert running(child_pid)
+
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while running(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    orphaned = running(child_pid)
+    if orphaned:
+        os.kill(child_pid, signal.SIGKILL)
+    assert not orphaned
