@@ -39,6 +39,8 @@ REFUND_KINDS = (TransactionKind.REVERSAL, TransactionKind.REFUND)
 def _headline(dialogue: TerminalTransaction) -> str:
     if dialogue.kind in REFUND_KINDS:
         return _refund_headline(dialogue)
+    if dialogue.kind == TransactionKind.END_OF_DAY:
+        return _closing_headline(dialogue)
     if dialogue.state == TransactionState.RUNNING:
         return _("Payment on the terminal is running")
     if dialogue.charged == Charged.YES:
@@ -46,6 +48,17 @@ def _headline(dialogue: TerminalTransaction) -> str:
     if dialogue.charged == Charged.NO:
         return _("Customer was not charged")
     return _("Unclear – please check the terminal")
+
+
+def _closing_headline(dialogue: TerminalTransaction) -> str:
+    # A closing moves no customer's money, so it has no "charged" headline.
+    if dialogue.state == TransactionState.RUNNING:
+        return _("End-of-day closing on the terminal is running")
+    if dialogue.state == TransactionState.APPROVED:
+        return _("End-of-day closing completed")
+    if dialogue.state == TransactionState.UNCLEAR:
+        return _("Unclear – please check the terminal")
+    return _("End-of-day closing failed")
 
 
 def _refund_headline(dialogue: TerminalTransaction) -> str:

@@ -146,3 +146,14 @@ def test_other_till_cannot_see_transaction(
     data = post(cashier_client, f"/kasse/{pool_till.pk}/terminal/zahlung", sale_body).json()
     response = cashier_client.get(f"/kasse/{office_counter.pk}/terminal/vorgang/{data['id']}")
     assert response.status_code == 403
+
+
+def test_end_of_day_headline_names_closing(terminal, pool_till, demo):
+    supervisor = Client(enforce_csrf_checks=True)
+    supervisor.force_login(get_user_model().objects.get(username="aufsicht"))
+
+    data = post(supervisor, f"/kasse/{pool_till.pk}/terminal/tagesabschluss").json()
+
+    assert data["state"] == "approved"
+    assert data["headline"] == "Kassenschnitt abgeschlossen"
+    assert data["message"] == "Der Kassenschnitt des Terminals ist abgeschlossen."
