@@ -9,7 +9,8 @@ from datetime import date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from stadtkasse.payments.models import ClarificationReason, PaymentMethod
+from stadtkasse.payments.models import ClarificationOutcome, ClarificationReason, PaymentMethod
+from stadtkasse.payments.providers import provider_name
 
 CAUSES = {
     "redirect to provider": gettext_lazy("sent to the payment provider"),
@@ -40,6 +41,21 @@ CAUSES = {
     "paid out": gettext_lazy("paid out"),
     "refund requested": gettext_lazy("refund requested"),
     "waiting for the next transfer file": gettext_lazy("waiting for the next transfer file"),
+    # The first step of a refund, per method (payments.refunds.PENDING_CAUSES).
+    "sent to the payment provider": gettext_lazy("sent to the payment provider"),
+    "to be paid out in cash at the counter": gettext_lazy("to be paid out in cash at the counter"),
+    "to be refunded on the stand-alone card terminal": gettext_lazy(
+        "to be refunded on the stand-alone card terminal"
+    ),
+    "to be refunded on the integrated card terminal": gettext_lazy(
+        "to be refunded on the integrated card terminal"
+    ),
+    "paid out in cash, confirmed in the back office": gettext_lazy(
+        "paid out in cash, confirmed in the back office"
+    ),
+    "refunded on the terminal, confirmed in the back office": gettext_lazy(
+        "refunded on the stand-alone card terminal, confirmed in the back office"
+    ),
 }
 # Causes that start with a fixed text and go on with a file name, reference or id.
 PREFIXES = {
@@ -53,6 +69,8 @@ SUFFIXES = {
     " (out of order, ignored)": gettext_lazy("%(cause)s (out of order, ignored)"),
 }
 CLARIFICATION_PREFIX = "needs clarification: "
+OUTCOME_PREFIX = "clarification: "
+REFUNDED_BY_PREFIX = "refunded by "
 AT_COUNTER_SUFFIX = " at the counter"
 
 
@@ -68,6 +86,16 @@ def cause_label(cause: str) -> str:
         except ValueError:
             pass
         return _("needs clarification: %(reason)s") % {"reason": reason}
+    if cause.startswith(OUTCOME_PREFIX):
+        outcome = cause[len(OUTCOME_PREFIX) :]
+        try:
+            outcome = str(ClarificationOutcome(outcome).label)
+        except ValueError:
+            pass
+        return _("clarification: %(detail)s") % {"detail": outcome}
+    if cause.startswith(REFUNDED_BY_PREFIX):
+        identifier = cause[len(REFUNDED_BY_PREFIX) :]
+        return _("refunded by %(detail)s") % {"detail": provider_name(identifier) or identifier}
     if cause.endswith(AT_COUNTER_SUFFIX):
         method = cause[: -len(AT_COUNTER_SUFFIX)]
         try:

@@ -22,6 +22,14 @@ from stadtkasse.backoffice.event_causes import cause_label
             "zu klären: Bestellung war schon durch eine andere Zahlung bezahlt",
         ),
         ("something new", "something new"),
+        ("to be paid out in cash at the counter", "Barauszahlung an der Kasse steht aus"),
+        (
+            "paid out in cash, confirmed in the back office",
+            "bar ausgezahlt, in der Verwaltung bestätigt",
+        ),
+        ("clarification: refunded", "Klärung: erstattet"),
+        ("refunded by demo", "erstattet über Demo-Bezahldienst (Testgeld)"),
+        ("refunded by gone", "erstattet über gone"),
         ("bank statement auszug.xml", "Kontoauszug auszug.xml"),
         ("bank line 4 assigned by hand", "Kontoauszugszeile von Hand zugeordnet"),
         (

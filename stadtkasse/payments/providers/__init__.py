@@ -34,6 +34,15 @@ def get_provider(identifier: str) -> PaymentProvider:
     return _registry[identifier]()
 
 
+def provider_name(identifier: str) -> str | None:
+    """Return the name of a provider for staff and citizens, or None for an unknown one."""
+    _load()
+    provider = _registry.get(identifier)
+    if provider is None:
+        return None
+    return str(provider().name)
+
+
 def online_providers() -> list[PaymentProvider]:
     """Providers a citizen can choose in the portal, in display order."""
     _load()
@@ -46,5 +55,6 @@ __all__ = [
     "ProviderResult",
     "get_provider",
     "online_providers",
+    "provider_name",
     "register",
 ]
