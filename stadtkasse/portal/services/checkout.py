@@ -4,14 +4,21 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from stadtkasse.orders.cart import checkout
 from stadtkasse.orders.errors import SaleError
 from stadtkasse.orders.models import Cart, Order, OrderState
 from stadtkasse.orders.services import transition
-from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
+from stadtkasse.payments.models import (
+    Payment,
+    PaymentMethod,
+    PaymentState,
+    Refund,
+    RefundKind,
+    RefundState,
+)
 from stadtkasse.payments.providers import ProviderError, online_providers
 from stadtkasse.payments.services import start_online_payment
 from stadtkasse.portal.errors import PortalError
@@ -147,6 +154,37 @@ def payments_to_show(order: Order) -> QuerySet[Payment]:
     if order.is_paid:
         payments = payments.exclude(state__in=OPEN_STATES, needs_clarification=False)
     return payments
+
+
+@dataclass(frozen=True)
+class Refunds:
+    """The refunds of an order that the portal shows to the citizen."""
+
+    items: list[Refund]
+    # Paid in and refunded, in cents. Only refunds that are done count as refunded.
+    paid_cents: int
+    refunded_cents: int
+
+    @property
+    def in_full(self) -> bool:
+        return self.paid_cents > 0 and self.refunded_cents >= self.paid_cents
+
+
+def refunds_to_show(order: Order) -> Refunds:
+    """Return the order's refunds that have not failed, oldest first, and the sums.
+
+    Returned direct debits are left out: they reopen the order, which the page shows.
+    """
+    items = list(
+        Refund.objects.filter(payment__order=order, kind=RefundKind.REFUND)
+        .exclude(state=RefundState.FAILED)
+        .order_by("created_at", "pk")
+    )
+    paid = order.payments.filter(state=PaymentState.CONFIRMED).aggregate(total=Sum("amount_cents"))[
+        "total"
+    ]
+    refunded = sum(item.amount_cents for item in items if item.state == RefundState.DONE)
+    return Refunds(items=items, paid_cents=paid or 0, refunded_cents=refunded)
 
 
 def _open_payments(order: Order) -> QuerySet[Payment]:

@@ -20,6 +20,7 @@ from stadtkasse.orders.services import vat_totals
 from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
 from stadtkasse.portal.services.access import order_token
 from stadtkasse.portal.services.accounts import VERIFICATION_DAYS, verification_token
+from stadtkasse.portal.services.checkout import refunds_to_show
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ def send_order_confirmation_once(order: Order, *, base_url: str) -> bool:
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             if not locked.is_paid:
+                return False
+            # A paid order refunded in full before its e-mail went out gets none.
+            if refunds_to_show(locked).in_full:
                 return False
             already_sent = AuditLogEntry.objects.filter(
                 action=CONFIRMATION_SENT,

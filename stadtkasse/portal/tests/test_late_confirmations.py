@@ -108,3 +108,42 @@ def test_link_uses_the_town_domain(shop, product, demo, settings):
     run_job()
 
     assert f"https://bezahlen.musterstadt.example/bestellung/{order.code}/" in mail.outbox[0].body
+
+
+def refund_in_full(order: Order) -> None:
+    """Refund the order's transfer by a transfer file, as the treasury does."""
+    from stadtkasse.payments.refunds import Payee, mark_refunds_sent, refund_payment
+    from stadtkasse.payments.tests.conftest import staff
+
+    payment = order.payments.get(state=PaymentState.CONFIRMED)
+    refund = refund_payment(
+        payment,
+        amount_cents=payment.amount_cents,
+        reason="Antrag zurückgenommen",
+        user=staff("kaemmerei.erstattung", "treasury"),
+        payee=Payee(name="Erika Mustermann", iban="DE02120300000000202051"),
+    )
+    mark_refunds_sent([refund], file_reference="PAIN001-TEST")
+
+
+def test_refunded_order_gets_no_confirmation(shop, product):
+    order = order_paid_by(shop, product, "transfer")
+    refund_in_full(order)
+
+    output = run_job()
+
+    assert output.strip() == "0 confirmations sent."
+    assert mail.outbox == []
+
+
+def test_order_page_shows_refund(shop, product):
+    order = order_paid_by(shop, product, "transfer")
+    refund_in_full(order)
+
+    page = shop.get(order.get_absolute_url()).content.decode()
+
+    assert 'kern-label">Bezahlt</span>' not in page
+    assert 'kern-label">Erstattet</span>' in page
+    assert "Erstattungen" in page
+    # The amount's space is a non-breaking one.
+    assert "4,00 € zurück per Überweisung – erstattet" in page.replace("\xa0", " ")

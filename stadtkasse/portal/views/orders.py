@@ -18,6 +18,7 @@ from stadtkasse.portal.services.checkout import (
     expire_if_overdue,
     payments_to_show,
     providers_to_offer,
+    refunds_to_show,
     start_payment,
 )
 from stadtkasse.portal.views.checkout import notify_url, return_url
@@ -52,6 +53,7 @@ def order(request: HttpRequest, code: str) -> HttpResponse:
             "lines": lines,
             "vat_totals": vat_totals(lines),
             "payments": payments_to_show(found),
+            "refunds": refunds_to_show(found),
             "can_pay": can_pay(found),
             "awaits_transfer": transfer_pending,
             "providers": providers_to_offer(transfer_pending=transfer_pending),
