@@ -69,13 +69,26 @@ def _render(request: HttpRequest, form: DebitExportForm, status: int = 200, erro
         municipality=municipality, pk=_int_or_none(request.GET.get("neu"))
     ).first()
     files = SepaFile.objects.filter(municipality=municipality).select_related("created_by")
+    scheduled = list(scheduled)
+    searched_until = _date_or_none(request.GET.get("bis"))
+    # After an export that found nothing: the next debits that a later date would take.
+    next_due = next(
+        (
+            row["due_date"]
+            for row in scheduled
+            if searched_until is not None and row["due_date"] > searched_until
+        ),
+        None,
+    )
     return TemplateResponse(
         request,
         "backoffice/sepa/debits.html",
         {
             "form": form,
             "error": error,
-            "scheduled": list(scheduled),
+            "scheduled": scheduled,
+            "searched_until": searched_until,
+            "next_due": next_due,
             "refunds": refunds,
             "new_file": new_file,
             "files": files[:FILES_SHOWN],
@@ -103,7 +116,9 @@ def export_debits(request: HttpRequest) -> HttpResponse:
         logger.warning("pain.008 export failed: user=%s %s", request.user.pk, error.log_message)
         return _render(request, form, status=400, error=error.message)
     if result is None:
-        return redirect(f"{reverse('backoffice:sepa_debits')}?nichts=lastschriften")
+        return redirect(
+            f"{reverse('backoffice:sepa_debits')}?nichts=lastschriften&bis={due.isoformat()}"
+        )
     return redirect(f"{reverse('backoffice:sepa_debits')}?neu={result.sepa_file.pk}")
 
 
@@ -138,6 +153,13 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
         filename=sepa_file.filename,
         content_type="application/xml",
     )
+
+
+def _date_or_none(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _int_or_none(value) -> int | None:

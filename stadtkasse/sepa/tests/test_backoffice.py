@@ -67,7 +67,10 @@ def test_export_with_nothing_due_says_so(treasury, scheduled_debit):
         follow=True,
     )
 
-    assert "Es wurde keine Datei geschrieben." in response.content.decode()
+    html = response.content.decode()
+    assert f"Bis zum {day_before:%d.%m.%Y} sind keine Lastschriften fällig" in html
+    assert "Es wurde keine Datei geschrieben." in html
+    assert f"Die nächsten Lastschriften sind am {scheduled_debit.due_date:%d.%m.%Y} fällig" in html
     assert SepaFile.objects.count() == 0
 
 
