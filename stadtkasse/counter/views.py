@@ -183,6 +183,10 @@ def _till_texts() -> dict[str, str]:
         ),
         "unexpected": _("The sale could not be completed. Please try again."),
         "choose_variant": _("Choose the price for “%(name)s”"),
+        "scan_in_variant": _(
+            "The scan “%(code)s” was not added. Please choose the price for “%(name)s” "
+            "first, then scan again."
+        ),
         "fields_for": _("Details for “%(name)s”"),
         "required": _("Please fill in “%(field)s”."),
         "date_placeholder": _("DD.MM.YYYY"),

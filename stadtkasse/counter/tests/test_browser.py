@@ -258,3 +258,27 @@ def test_short_screen_shows_two_lines_whole(page, sign_in, pool_till):
     for index in range(2):
         expect(lines.nth(index)).to_be_in_viewport(ratio=1)
     expect(page.get_by_role("button", name="Bar", exact=True)).to_be_in_viewport(ratio=1)
+
+
+def test_scan_in_price_dialog_is_held_back(page, sign_in, pool_till, product):
+    ticket = product("tageskarte")
+    sign_in("kasse.hallenbad")
+    page.wait_for_url(f"**/kasse/{pool_till.pk}/")
+
+    page.locator("#scan").fill(ticket.barcode)
+    page.keyboard.press("Enter")
+    dialog = page.locator("#variant-dialog")
+    dialog.wait_for(state="visible")
+    # A second scan while the dialog waits for the price: characters, then Enter.
+    page.keyboard.type(ticket.barcode)
+    page.keyboard.press("Enter")
+
+    error = page.locator("#variant-error")
+    expect(error).to_be_visible()
+    assert f"Der Scan „{ticket.barcode}“ wurde nicht übernommen" in error.text_content()
+    assert dialog.is_visible()
+    assert page.locator("#lines .line").count() == 0
+    shot(page, "scan-in-price-dialog")
+
+    dialog.get_by_role("button", name="Erwachsene").click()
+    assert page.locator("#lines .line").count() == 1

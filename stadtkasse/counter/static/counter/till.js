@@ -292,7 +292,28 @@
     button.addEventListener("click", () => button.closest("dialog").close());
   }
 
+  // A scanner types characters and then Enter. While the price dialog is open, that Enter
+  // would choose the focused price, so a scan there is held back and named instead.
+  let variantScan = "";
+  $("variant-dialog").addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.altKey || event.metaKey) return;
+    if (/^[0-9A-Za-z]$/.test(event.key)) {
+      variantScan += event.key;
+      event.preventDefault();
+    } else if (event.key === "Enter" && variantScan) {
+      event.preventDefault();
+      const error = $("variant-error");
+      error.textContent = fill(texts.scan_in_variant, { code: variantScan, name: variantProduct.name });
+      error.hidden = false;
+      variantScan = "";
+    }
+  });
+
+  let variantProduct = null;
   function openVariants(product) {
+    variantProduct = product;
+    variantScan = "";
+    $("variant-error").hidden = true;
     $("variant-title").textContent = fill(texts.choose_variant, { name: product.name });
     const choices = $("variant-choices");
     choices.replaceChildren();
