@@ -89,7 +89,7 @@ def test_details_e_mail_goes_out_once_with_the_notice(shop, transfer_payment):
     message = mail.outbox[0]
     order = transfer_payment.order
     assert message.subject == (
-        f"Bitte überweisen Sie den Betrag für Ihre Bestellung {order.code} bei Stadt Musterstadt"
+        f"Bitte überweisen Sie den Betrag für Ihre Bestellung {order.code} – Stadt Musterstadt"
     )
     assert "IBAN: DE02 1203 0000 0000 2020 51" in message.body
     assert f"Verwendungszweck (Kassenzeichen): {order.kassenzeichen}" in message.body
