@@ -29,6 +29,7 @@ CAUSES = {
     "sent to the card terminal": gettext_lazy("sent to the card terminal"),
     "approved by the card terminal": gettext_lazy("approved by the card terminal"),
     "declined by the card terminal": gettext_lazy("declined by the card terminal"),
+    "canceled at the till": gettext_lazy("canceled at the till"),
     "card terminal not reachable": gettext_lazy("card terminal not reachable"),
     "card terminal result unknown": gettext_lazy("card terminal result unknown"),
     "reversed on the card terminal": gettext_lazy("reversed on the card terminal"),

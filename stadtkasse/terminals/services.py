@@ -390,6 +390,10 @@ def _run_payment(dialogue: TerminalTransaction, client: ZvtClient) -> None:
         _confirm(
             dialogue, outcome.status, outcome.receipt_lines, cause="approved by the card terminal"
         )
+    elif _abort_requested(dialogue)():
+        # The cashier pressed "cancel payment"; the terminal confirms the abort with an
+        # error result, which is no decline of the card.
+        _decline(dialogue, outcome.result_code, cause="canceled at the till")
     else:
         _decline(dialogue, outcome.result_code, cause="declined by the card terminal")
 

@@ -180,6 +180,8 @@ def test_abort_requested_before_card(terminal, simulator, pool_till, pool_cashie
     assert (
         dialogue.message == "Die Zahlung wurde am Terminal abgebrochen oder hat zu lange gedauert."
     )
+    # The payment's history names the cashier's cancel, not a declined card.
+    assert dialogue.payment.events.last().cause == "canceled at the till"
 
 
 def test_second_payment_while_one_runs_is_refused(
