@@ -6,6 +6,28 @@ hours and no order falls between two days or onto two days.
 
 Totals are computed by the database (``SUM`` with ``GROUP BY``), so the page needs the same
 number of queries for five orders as for five hundred thousand.
+
+Refunds count once they are done, that is once the money went back (see REFUNDED_STATES).
+They are shown three ways:
+
+- Per payment method: paid in, refunded and the net. A refund is counted under the method
+  it went out by (``Refund.method``). That is the method of the payment, except for an
+  e-payment whose provider cannot refund, which goes back by bank transfer.
+- Per VAT treatment: a refund reduces the sales of its order. Where the data shows exactly
+  which sales were refunded, the refund is split over the VAT rates. A full refund takes
+  back every line with its VAT. A partial refund of an order whose lines all have one VAT
+  treatment and rate takes VAT at that rate. A partial refund of an order with several
+  rates is not split, because the data does not say which lines were refunded. A split in
+  proportion to the order's gross could put VAT on the wrong rate. The page shows these
+  amounts in a separate line under the VAT table, for the treasury to assign from the
+  order. A refund of an overpayment (the part of the payments above the order total) is
+  money back but no sale, so it reduces no sales.
+- In the order list and in the CSV export, per order.
+
+The CSV export keeps one row per order line, and an accountant can sum every column
+without counting a refund twice. The refunded amount of the order and its refunded sales
+not split by VAT rate are written on the first exported line of the order only. The
+refunded sales split by VAT rate, with their VAT, are written per line, as on the page.
 """
 
 import csv
@@ -15,7 +37,23 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest, Least
+from django.db.models.lookups import Exact, GreaterThan, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
@@ -24,7 +62,7 @@ from stadtkasse.core import kassenzeichen as kz
 from stadtkasse.core.channels import Channel
 from stadtkasse.core.models import Municipality
 from stadtkasse.orders.models import Order, OrderLine, OrderState
-from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState
+from stadtkasse.payments.models import Payment, PaymentMethod, PaymentState, Refund, RefundState
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -39,6 +77,12 @@ EXPORT_BATCH_SIZE = 500
 
 # Characters that make Excel or LibreOffice read a cell as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Refunds the ledger counts. Only a done refund has sent the money back: the cash was paid
+# out, the terminal or the provider refunded, or the transfer file went to the bank. A
+# pending refund may still fail, and a failed one sent nothing. Returned direct debits are
+# done when they are recorded, because the bank has taken the money back by then.
+REFUNDED_STATES = (RefundState.DONE,)
 
 
 @dataclass(frozen=True)
@@ -60,10 +104,29 @@ class VatRow:
     vat_rate: int
     gross_cents: int
     vat_cents: int
+    # The refunded part of the sales, split exactly to this VAT treatment and rate.
+    refunded_gross_cents: int = 0
+    refunded_vat_cents: int = 0
 
     @property
     def net_cents(self) -> int:
         return self.gross_cents - self.vat_cents
+
+    @property
+    def refunded_net_cents(self) -> int:
+        return self.refunded_gross_cents - self.refunded_vat_cents
+
+    @property
+    def gross_after_refunds_cents(self) -> int:
+        return self.gross_cents - self.refunded_gross_cents
+
+    @property
+    def vat_after_refunds_cents(self) -> int:
+        return self.vat_cents - self.refunded_vat_cents
+
+    @property
+    def net_after_refunds_cents(self) -> int:
+        return self.net_cents - self.refunded_net_cents
 
     @property
     def label(self) -> str:
@@ -72,10 +135,18 @@ class VatRow:
 
 @dataclass
 class PaymentRow:
+    """Money of one payment method: confirmed payments in, done refunds out."""
+
     method: str
     count: int
     amount_cents: int
     needing_clarification: int
+    refund_count: int = 0
+    refunded_cents: int = 0
+
+    @property
+    def net_cents(self) -> int:
+        return self.amount_cents - self.refunded_cents
 
     @property
     def label(self) -> str:
@@ -90,6 +161,9 @@ class LedgerTotals:
     order_total_cents: int
     vat_rows: list[VatRow] = field(default_factory=list)
     payment_rows: list[PaymentRow] = field(default_factory=list)
+    # Partial refunds of orders with several VAT rates, not split over the rates.
+    unsplit_refund_cents: int = 0
+    unsplit_refund_orders: int = 0
 
     @property
     def gross_cents(self) -> int:
@@ -106,6 +180,38 @@ class LedgerTotals:
     @property
     def paid_cents(self) -> int:
         return sum(row.amount_cents for row in self.payment_rows)
+
+    @property
+    def refunded_cents(self) -> int:
+        return sum(row.refunded_cents for row in self.payment_rows)
+
+    @property
+    def net_paid_cents(self) -> int:
+        return self.paid_cents - self.refunded_cents
+
+    @property
+    def refunded_gross_cents(self) -> int:
+        return sum(row.refunded_gross_cents for row in self.vat_rows)
+
+    @property
+    def refunded_vat_cents(self) -> int:
+        return sum(row.refunded_vat_cents for row in self.vat_rows)
+
+    @property
+    def refunded_net_cents(self) -> int:
+        return self.refunded_gross_cents - self.refunded_vat_cents
+
+    @property
+    def gross_after_refunds_cents(self) -> int:
+        return self.gross_cents - self.refunded_gross_cents
+
+    @property
+    def vat_after_refunds_cents(self) -> int:
+        return self.vat_cents - self.refunded_vat_cents
+
+    @property
+    def net_after_refunds_cents(self) -> int:
+        return self.net_cents - self.refunded_net_cents
 
 
 def day_start(day: date) -> datetime:
@@ -148,41 +254,188 @@ def filter_lines(ledger_filter: LedgerFilter) -> QuerySet[OrderLine]:
     return lines
 
 
+# Refunds as SQL expressions ---------------------------------------------------------------
+
+
+def _cents(expression) -> Cast:
+    # PostgreSQL returns SUM of bigint as numeric, so the division below would not be an
+    # integer division without the cast.
+    return Cast(Coalesce(expression, Value(0)), BigIntegerField())
+
+
+def order_refunded_cents(order_ref: str = "pk") -> Cast:
+    """Return an expression for the done refunds of the order that ``order_ref`` names."""
+    refunds = (
+        Refund.objects.filter(payment__order_id=OuterRef(order_ref), state__in=REFUNDED_STATES)
+        .order_by()
+        .values("payment__order_id")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
+    return _cents(Subquery(refunds))
+
+
+def _order_paid_cents(order_ref: str) -> Cast:
+    payments = (
+        Payment.objects.filter(order_id=OuterRef(order_ref), state=PaymentState.CONFIRMED)
+        .order_by()
+        .values("order_id")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
+    return _cents(Subquery(payments))
+
+
+@dataclass(frozen=True)
+class LineRefund:
+    """Expressions on OrderLine for the refunded sales of a line, in cents."""
+
+    # Refunded gross and VAT that belong to the line's VAT treatment and rate.
+    gross: Case
+    vat: Case
+    # A partial refund of an order with several VAT rates, on the order's first line.
+    unsplit: Case
+    # The done refunds of the order on the order's first line, and NULL on the others.
+    order_refunded: Case
+
+
+def line_refund(operator_id: int | None) -> LineRefund:
+    """Build the expressions that split the refunds of an order over its lines.
+
+    ``operator_id`` is the operator filter of the ledger. With it, the first line of an
+    order is its first line of that operator. An order with lines of other operators
+    counts as one with several VAT rates, because a partial refund may be for those lines.
+    """
+    order_total = F("order__total_cents")
+    refunded = order_refunded_cents("order_id")
+    # Payments above the order total are an overpayment. Refunds first pay that back,
+    # and only the rest reduces the sales, at most by the order total.
+    overpaid = Greatest(Value(0), _order_paid_cents("order_id") - order_total)
+    sales_refund = Cast(
+        Least(order_total, Greatest(Value(0), refunded - overpaid)), BigIntegerField()
+    )
+
+    first_lines = OrderLine.objects.filter(order_id=OuterRef("order_id"))
+    other_lines = ~Q(vat_treatment=OuterRef("vat_treatment")) | ~Q(vat_rate=OuterRef("vat_rate"))
+    if operator_id is not None:
+        first_lines = first_lines.filter(operator_id=operator_id)
+        other_lines |= ~Q(operator_id=operator_id)
+    is_first = Exact(F("pk"), Subquery(first_lines.order_by("pk").values("pk")[:1]))
+    several_rates = Exists(OrderLine.objects.filter(other_lines, order_id=OuterRef("order_id")))
+
+    no_refund = LessThanOrEqual(sales_refund, 0)
+    full_refund = Exact(sales_refund, order_total)
+    one_rate_partial = is_first & ~several_rates
+    # VAT contained in a gross amount, rounded half up as core.money.vat_from_gross does.
+    # Both operands are non-negative integers, so integer division rounds down.
+    rate = F("vat_rate")
+    partial_vat = (sales_refund * 2 * rate + 10000 + rate) / ((10000 + rate) * 2)
+
+    def by_case(full, partial) -> Case:
+        return Case(
+            When(no_refund, then=Value(0)),
+            When(full_refund, then=full),
+            When(one_rate_partial, then=partial),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        )
+
+    return LineRefund(
+        gross=by_case(F("total_cents"), sales_refund),
+        vat=by_case(F("vat_cents"), partial_vat),
+        unsplit=Case(
+            When(no_refund | full_refund, then=Value(0)),
+            When(is_first & several_rates, then=sales_refund),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        ),
+        order_refunded=Case(When(is_first, then=refunded), output_field=BigIntegerField()),
+    )
+
+
+# Totals ------------------------------------------------------------------------------------
+
+
 def compute_totals(ledger_filter: LedgerFilter) -> LedgerTotals:
     """Sum the selected orders in three aggregate queries."""
     orders = filter_orders(ledger_filter).order_by()
     summary = orders.aggregate(count=Count("pk"), total=Sum("total_cents"))
 
-    vat_rows = [
-        VatRow(row["vat_treatment"], row["vat_rate"], row["gross"], row["vat"])
-        for row in filter_lines(ledger_filter)
+    refund = line_refund(ledger_filter.operator_id)
+    vat_groups = list(
+        filter_lines(ledger_filter)
         .order_by()
         .values("vat_treatment", "vat_rate")
-        .annotate(gross=Sum("total_cents"), vat=Sum("vat_cents"))
+        .annotate(
+            gross=Sum("total_cents"),
+            vat=Sum("vat_cents"),
+            refunded_gross=Sum(refund.gross),
+            refunded_vat=Sum(refund.vat),
+            unsplit=Sum(refund.unsplit),
+            unsplit_orders=Count("pk", filter=GreaterThan(refund.unsplit, 0)),
+        )
+    )
+    vat_rows = [
+        VatRow(
+            row["vat_treatment"],
+            row["vat_rate"],
+            row["gross"],
+            row["vat"],
+            refunded_gross_cents=row["refunded_gross"] or 0,
+            refunded_vat_cents=row["refunded_vat"] or 0,
+        )
+        for row in vat_groups
     ]
     vat_rows.sort(key=lambda row: (-row.vat_rate, row.vat_treatment))
 
-    payment_rows = [
-        PaymentRow(row["method"], row["count"], row["amount"], row["clarify"])
-        for row in Payment.objects.filter(
-            order__in=orders.values("pk"), state=PaymentState.CONFIRMED
-        )
+    return LedgerTotals(
+        order_count=summary["count"],
+        order_total_cents=summary["total"] or 0,
+        vat_rows=vat_rows,
+        payment_rows=_payment_rows(orders),
+        unsplit_refund_cents=sum(row["unsplit"] or 0 for row in vat_groups),
+        unsplit_refund_orders=sum(row["unsplit_orders"] for row in vat_groups),
+    )
+
+
+def _payment_rows(orders: QuerySet[Order]) -> list[PaymentRow]:
+    """Sum confirmed payments and done refunds per method in one query (UNION ALL)."""
+    zero = Value(0, output_field=BigIntegerField())
+    payments = (
+        Payment.objects.filter(order__in=orders.values("pk"), state=PaymentState.CONFIRMED)
         .order_by()
         .values("method")
         .annotate(
             count=Count("pk"),
             amount=Sum("amount_cents"),
             clarify=Count("pk", filter=Q(needs_clarification=True)),
+            refund_count=zero,
+            refunded=zero,
         )
-    ]
-    payment_rows.sort(key=lambda row: row.method)
-
-    return LedgerTotals(
-        order_count=summary["count"],
-        order_total_cents=summary["total"] or 0,
-        vat_rows=vat_rows,
-        payment_rows=payment_rows,
     )
+    refunds = (
+        Refund.objects.filter(payment__order__in=orders.values("pk"), state__in=REFUNDED_STATES)
+        .order_by()
+        .values("method")
+        .annotate(
+            count=zero,
+            amount=zero,
+            clarify=zero,
+            refund_count=Count("pk"),
+            refunded=Sum("amount_cents"),
+        )
+    )
+    rows: dict[str, PaymentRow] = {}
+    # GROUP BY gives each method at most one row per side. An e-payment refunded by bank
+    # transfer gives a transfer row without payments.
+    for part in payments.union(refunds, all=True):
+        row = rows.setdefault(part["method"], PaymentRow(part["method"], 0, 0, 0))
+        row.count += part["count"]
+        row.amount_cents += part["amount"] or 0
+        row.needing_clarification += part["clarify"]
+        row.refund_count += part["refund_count"]
+        row.refunded_cents += part["refunded"] or 0
+    return sorted(rows.values(), key=lambda row: row.method)
 
 
 def confirmed_payments() -> Prefetch:
@@ -200,6 +453,7 @@ def ledger_page_orders(ledger_filter: LedgerFilter) -> QuerySet[Order]:
         filter_orders(ledger_filter)
         .select_related("point_of_sale__operator")
         .prefetch_related(confirmed_payments())
+        .annotate(refunded_cents=order_refunded_cents())
     )
 
 
@@ -262,6 +516,10 @@ EXPORT_COLUMNS = [
     pgettext_lazy("ledger export", "Produkt (Haushalt)"),
     pgettext_lazy("ledger export", "Kostenstelle"),
     pgettext_lazy("ledger export", "Payment methods"),
+    pgettext_lazy("ledger export", "Refunded for the order (EUR)"),
+    pgettext_lazy("ledger export", "Refunded, gross (EUR)"),
+    pgettext_lazy("ledger export", "Refunded VAT (EUR)"),
+    pgettext_lazy("ledger export", "Refunded, not split by VAT rate (EUR)"),
 ]
 
 
@@ -303,8 +561,9 @@ def export_rows(ledger_filter: LedgerFilter) -> Iterator[list[str]]:
     """Yield one row per order line of the selected orders, oldest order first.
 
     Orders are read in batches of EXPORT_BATCH_SIZE, so memory stays flat for any number of
-    orders and each batch costs two queries (lines, payments).
+    orders and each batch costs two queries (lines with their refunds, payments).
     """
+    refund = line_refund(ledger_filter.operator_id)
     order_ids = (
         filter_orders(ledger_filter)
         .order_by("created_at", "pk")
@@ -321,6 +580,12 @@ def export_rows(ledger_filter: LedgerFilter) -> Iterator[list[str]]:
         lines = (
             OrderLine.objects.filter(order_id__in=batch)
             .select_related("order__point_of_sale__operator", "operator")
+            .annotate(
+                refunded_gross_cents=refund.gross,
+                refunded_vat_cents=refund.vat,
+                unsplit_refund_cents=refund.unsplit,
+                order_refunded_cents=refund.order_refunded,
+            )
             .order_by("order__created_at", "order_id", "pk")
         )
         if ledger_filter.operator_id is not None:
@@ -352,6 +617,12 @@ def _line_row(line: OrderLine, methods: str) -> list[str]:
         text(line.budget_product),
         text(line.cost_center),
         text(methods),
+        # Order amounts stand on the order's first line only, so that a column sum counts
+        # each order once.
+        "" if line.order_refunded_cents is None else decimal_comma(line.order_refunded_cents),
+        decimal_comma(line.refunded_gross_cents),
+        decimal_comma(line.refunded_vat_cents),
+        "" if line.order_refunded_cents is None else decimal_comma(line.unsplit_refund_cents),
     ]
 
 

@@ -79,10 +79,12 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
 
 
 def _ledger_row(order) -> dict:
+    paid_cents = sum(payment.amount_cents for payment in order.confirmed_payments)
     return {
         "order": order,
         "point_of_sale": ledger.point_of_sale_label(order),
         "payment_methods": ledger.payment_method_labels(order.confirmed_payments),
+        "fully_refunded": 0 < paid_cents <= order.refunded_cents,
     }
 
 

@@ -74,8 +74,12 @@ def test_export_header(exported):
         "Produkt (Haushalt)",
         "Kostenstelle",
         "Zahlungsarten",
+        "Erstattet für die Bestellung (EUR)",
+        "Erstattet brutto (EUR)",
+        "Erstattete Umsatzsteuer (EUR)",
+        "Erstattet, nicht nach Steuersatz aufgeteilt (EUR)",
     ]
-    assert len(EXPORT_COLUMNS) == 19
+    assert len(EXPORT_COLUMNS) == 23
 
 
 def test_export_one_row_per_line(exported, mixed_orders):
