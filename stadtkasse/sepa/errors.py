@@ -47,6 +47,25 @@ MESSAGES = {
         "The name “%(value)s” cannot be used for a bank transaction. Please use at most "
         "70 characters and no line breaks."
     ),
+    "missing_address_street": _(
+        "Please enter the street and house number. For direct debits from accounts outside "
+        "the European Economic Area (EEA), the address of the account holder is required."
+    ),
+    "missing_address_postcode": _(
+        "Please enter the postcode. For direct debits from accounts outside the European "
+        "Economic Area (EEA), the address of the account holder is required."
+    ),
+    "missing_address_town": _(
+        "Please enter the town. For direct debits from accounts outside the European "
+        "Economic Area (EEA), the address of the account holder is required."
+    ),
+    "address_part_too_long": _(
+        "“%(value)s” is too long for a bank transaction. Please use at most %(max)s characters."
+    ),
+    "invalid_country": _(
+        "“%(value)s” is not a known country code. Please enter the two-letter code of the "
+        "country, for example CH or GB."
+    ),
     "invalid_mandate_type": _("Please choose whether the mandate is one-off or recurring."),
     "mandate_not_accepted": _(
         "Please confirm that you grant the SEPA direct debit mandate, or choose another "

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import pgettext
 from lxml import etree
 from sepaxml import SepaDD, SepaTransfer
+from text_unidecode import unidecode
 
 from stadtkasse.core.models import Municipality
 from stadtkasse.core.services import audit
@@ -36,6 +37,7 @@ from stadtkasse.sepa.models import (
     SequenceType,
 )
 from stadtkasse.sepa.services import local_today, remittance_text, sepa_settings
+from stadtkasse.sepa.validation import POSTCODE_MAX, STREET_MAX, TOWN_MAX
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,10 @@ class _DebitRow:
     bic: str
     mandate_reference: str
     signed_on: date
+    street: str
+    postcode: str
+    town: str
+    country: str
     kassenzeichen: str
     order_code: str
     locale: str
@@ -187,6 +193,10 @@ _ROW_COLUMNS = (
     "mandate__bic",
     "mandate__reference",
     "mandate__signed_on",
+    "mandate__address_street",
+    "mandate__address_postcode",
+    "mandate__address_town",
+    "mandate__address_country",
     "payment__order__kassenzeichen",
     "payment__order__code",
     "payment__order__locale",
@@ -213,6 +223,32 @@ def _choose(rows: list[_DebitRow], earliest_collection: date) -> list[_DebitRow]
         row.collection_date = max(row.due_date, earliest_collection)
         chosen.append(row)
     return chosen
+
+
+def _debtor_address(row: _DebitRow, schema: str) -> dict:
+    """Return the debtor's postal address in sepaxml's form, or an empty dict without a town.
+
+    Town and country are the least a SEPA address must contain. The 2019 message version
+    (.08) gets the structured parts. The XSD of the 2009 version (.02) allows them too,
+    but the EPC implementation guidelines for .02 allow only Ctry and at most two
+    AdrLine, so the address goes there as two lines. The text is transliterated
+    to Latin letters, as sepaxml does with the name when ``clean`` is set, and cut to the
+    schema's lengths, because one letter may become several.
+    """
+    if not (row.town and row.country):
+        return {}
+    street = unidecode(row.street)[:STREET_MAX]
+    postcode = unidecode(row.postcode)[:POSTCODE_MAX]
+    town = unidecode(row.town)[:TOWN_MAX]
+    if schema == "pain.008.001.02":
+        place = " ".join(part for part in (postcode, town) if part)
+        return {"country": row.country, "lines": [line for line in (street, place) if line]}
+    address = {"town": town, "country": row.country}
+    if street:
+        address["street_name"] = street
+    if postcode:
+        address["postcode"] = postcode
+    return address
 
 
 def export_direct_debits(
@@ -264,6 +300,9 @@ def export_direct_debits(
             }
             if row.bic:
                 transaction_data["BIC"] = row.bic
+            address = _debtor_address(row, schema)
+            if address:
+                transaction_data["address"] = address
             document.add_payment(transaction_data)
         xml = document.export(validate=False)
         check_xml(xml, schema, "pain.008")

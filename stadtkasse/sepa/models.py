@@ -74,6 +74,18 @@ class SepaMandate(models.Model):
     account_holder = models.CharField(_("account holder"), max_length=70)
     iban = models.CharField(_("IBAN"), max_length=34)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    # The account holder's postal address. It is required for accounts at banks outside
+    # the EEA (see validation.NON_EEA_SEPA_COUNTRIES) and optional, often empty, otherwise.
+    address_street = models.CharField(
+        _("street and house number"), max_length=validation.STREET_MAX, blank=True
+    )
+    address_postcode = models.CharField(
+        _("postcode"), max_length=validation.POSTCODE_MAX, blank=True
+    )
+    address_town = models.CharField(_("town"), max_length=validation.TOWN_MAX, blank=True)
+    address_country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166 two-letter code.")
+    )
     creditor_id = models.CharField(_("creditor identifier"), max_length=35)
     signed_on = models.DateField(_("date of signature"))
     accepted_at = models.DateTimeField(_("accepted"), auto_now_add=True)

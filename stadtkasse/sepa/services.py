@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from schwifty import IBAN
 
 from stadtkasse.core.models import Municipality
 from stadtkasse.core.money import format_cents
@@ -173,8 +174,12 @@ def mandate_text(
     mandate_type: str,
     account_holder: str = "",
     iban: str = "",
+    address: str = "",
 ) -> str:
-    """Return the mandate text in the active language; with holder and IBAN once accepted."""
+    """Return the mandate text in the active language; with holder and IBAN once accepted.
+
+    ``address`` is the holder's postal address on one line, added when given.
+    """
     kind = (
         _("SEPA core direct debit mandate for a recurring payment")
         if mandate_type == MandateType.RECURRING
@@ -208,6 +213,8 @@ def mandate_text(
             _("Account holder: %(name)s") % {"name": account_holder},
             _("IBAN: %(iban)s") % {"iban": validation.format_iban(iban)},
         ]
+        if address:
+            lines.append(_("Address: %(address)s") % {"address": address})
     return "\n".join(lines)
 
 
@@ -219,6 +226,10 @@ class MandateForm:
     iban: str = ""
     mandate_type: str = ""
     accepted: bool = False
+    street: str = ""
+    postcode: str = ""
+    town: str = ""
+    country: str = ""
 
 
 class MandateInvalid(Exception):
@@ -230,17 +241,74 @@ class MandateInvalid(Exception):
 
 
 @dataclass
+class PostalAddress:
+    """The account holder's postal address, with every part empty when none was given."""
+
+    street: str = ""
+    postcode: str = ""
+    town: str = ""
+    country: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.street or self.postcode or self.town or self.country)
+
+    def one_line(self) -> str:
+        """Return the address as "street, postcode town, country", leaving out empty parts."""
+        place = " ".join(part for part in (self.postcode, self.town) if part)
+        return ", ".join(part for part in (self.street, place, self.country) if part)
+
+
+@dataclass
 class CheckedMandate:
     account_holder: str
     iban: str
     bic: str
     mandate_type: str
+    address: PostalAddress
+
+
+# Form field, maximum length and the error code used when the IBAN requires the part.
+_ADDRESS_PARTS = (
+    ("street", validation.STREET_MAX, "missing_address_street"),
+    ("postcode", validation.POSTCODE_MAX, "missing_address_postcode"),
+    ("town", validation.TOWN_MAX, "missing_address_town"),
+)
+
+
+def _check_address(form: MandateForm, iban: IBAN | None, errors: dict[str, str]) -> PostalAddress:
+    """Check the address fields and add their messages to ``errors``.
+
+    Street, postcode and town are required when the IBAN's bank is outside the EEA, and
+    optional otherwise. An empty country takes the IBAN's country code once any other
+    part is given or the address is required.
+    """
+    required = iban is not None and validation.address_required(iban)
+    address = PostalAddress()
+    for name, max_length, missing_code in _ADDRESS_PARTS:
+        try:
+            value = validation.check_address_part(getattr(form, name), max_length)
+        except SepaError as error:
+            errors[name] = error.message
+            continue
+        if required and not value:
+            errors[name] = SepaError(missing_code).message
+        setattr(address, name, value)
+
+    if validation.clean_text(form.country):
+        try:
+            address.country = validation.check_country(form.country)
+        except SepaError as error:
+            errors["country"] = error.message
+    elif iban is not None and (required or not address.is_empty()):
+        address.country = iban.country_code
+    return address
 
 
 def check_mandate_form(form: MandateForm) -> CheckedMandate:
     """Check every field of the mandate form; raise MandateInvalid with all messages."""
     errors: dict[str, str] = {}
     holder = iban = bic = ""
+    parsed = None
     try:
         holder = validation.check_account_holder(form.account_holder)
     except SepaError as error:
@@ -251,13 +319,14 @@ def check_mandate_form(form: MandateForm) -> CheckedMandate:
         bic = validation.bic_for_iban(parsed)
     except SepaError as error:
         errors["iban"] = error.message
+    address = _check_address(form, parsed, errors)
     if form.mandate_type not in MandateType.values:
         errors["mandate_type"] = SepaError("invalid_mandate_type").message
     if not form.accepted:
         errors["accepted"] = SepaError("mandate_not_accepted").message
     if errors:
         raise MandateInvalid(errors)
-    return CheckedMandate(holder, iban, bic, form.mandate_type)
+    return CheckedMandate(holder, iban, bic, form.mandate_type, address)
 
 
 def debit_due_date(today: date | None = None) -> date:
@@ -299,6 +368,7 @@ def capture_mandate(payment: Payment, form: MandateForm, *, language: str = "de"
                 mandate_type=checked.mandate_type,
                 account_holder=checked.account_holder,
                 iban=checked.iban,
+                address=checked.address.one_line(),
             )
         mandate = SepaMandate.objects.create(
             municipality=order.municipality,
@@ -307,6 +377,10 @@ def capture_mandate(payment: Payment, form: MandateForm, *, language: str = "de"
             account_holder=checked.account_holder,
             iban=checked.iban,
             bic=checked.bic,
+            address_street=checked.address.street,
+            address_postcode=checked.address.postcode,
+            address_town=checked.address.town,
+            address_country=checked.address.country,
             creditor_id=account.creditor_id,
             signed_on=local_today(),
             text=text,

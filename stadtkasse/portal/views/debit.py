@@ -37,6 +37,18 @@ class MandateFields(forms.Form):
         max_length=60,
         help_text=_("For example DE02 1203 0000 0000 2020 51. Spaces do not matter."),
     )
+    street = forms.CharField(label=_("Street and house number"), required=False, max_length=200)
+    postcode = forms.CharField(label=_("Postcode"), required=False, max_length=60)
+    town = forms.CharField(label=_("Town"), required=False, max_length=200)
+    country = forms.CharField(
+        label=_("Country"),
+        required=False,
+        max_length=60,
+        help_text=_(
+            "Two-letter country code, for example CH or GB. If you leave it empty, the "
+            "country of the IBAN is used."
+        ),
+    )
     mandate_type = forms.ChoiceField(
         label=_("Mandate"), choices=MandateType.choices, required=False
     )
@@ -67,6 +79,10 @@ def mandate(request: HttpRequest, reference: uuid.UUID) -> HttpResponse:
                     iban=data["iban"],
                     mandate_type=data["mandate_type"],
                     accepted=data["accepted"],
+                    street=data["street"],
+                    postcode=data["postcode"],
+                    town=data["town"],
+                    country=data["country"],
                 ),
                 language=get_language() or "de",
             )

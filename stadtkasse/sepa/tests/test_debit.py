@@ -163,3 +163,123 @@ def test_mandate_reference_is_numbered_when_taken(shop, debit_payment):
     assert mandate_reference(account, debit_payment.order) == (
         f"MS-{debit_payment.order.kassenzeichen}-2"
     )
+
+
+# Address of the account holder, required for banks outside the EEA
+
+GB_IBAN = "GB33 BUKB 2020 1555 5555 55"
+GB_ADDRESS = {
+    "street": "221b Baker Street",
+    "postcode": "NW1 6XE",
+    "town": "London",
+}
+ADDRESS_REQUIRED = (
+    "Für Lastschriften von Konten außerhalb des Europäischen Wirtschaftsraums (EWR) ist die "
+    "Anschrift der Kontoinhaberin oder des Kontoinhabers vorgeschrieben."
+)
+
+
+def test_gb_mandate_without_address_is_rejected(shop, debit_payment):
+    response = grant_mandate(shop, debit_payment, iban=GB_IBAN)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f"Bitte geben Sie Straße und Hausnummer an. {ADDRESS_REQUIRED}" in html
+    assert f"Bitte geben Sie die Postleitzahl an. {ADDRESS_REQUIRED}" in html
+    assert f"Bitte geben Sie den Ort an. {ADDRESS_REQUIRED}" in html
+    assert SepaMandate.objects.count() == 0
+    assert DirectDebit.objects.count() == 0
+
+
+def test_gb_mandate_names_missing_part(shop, debit_payment):
+    response = grant_mandate(shop, debit_payment, iban=GB_IBAN, **{**GB_ADDRESS, "town": ""})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f"Bitte geben Sie den Ort an. {ADDRESS_REQUIRED}" in html
+    assert "Bitte geben Sie Straße und Hausnummer an." not in html
+    assert "Bitte geben Sie die Postleitzahl an." not in html
+    assert 'value="221b Baker Street"' in html
+    assert SepaMandate.objects.count() == 0
+
+
+def test_gb_mandate_with_address_is_stored(shop, debit_payment):
+    response = grant_mandate(shop, debit_payment, iban=GB_IBAN, **GB_ADDRESS)
+
+    mandate = SepaMandate.objects.get()
+    assert response.status_code == 302
+    assert mandate.iban == "GB33BUKB20201555555555"
+    assert mandate.address_street == "221b Baker Street"
+    assert mandate.address_postcode == "NW1 6XE"
+    assert mandate.address_town == "London"
+    assert mandate.address_country == "GB"
+    assert "Anschrift: 221b Baker Street, NW1 6XE London, GB" in mandate.text
+
+
+def test_swiss_mandate_keeps_given_country(shop, debit_payment):
+    response = grant_mandate(
+        shop,
+        debit_payment,
+        iban="CH93 0076 2011 6238 5295 7",
+        street="Bahnhofstrasse 1",
+        postcode="8001",
+        town="Zürich",
+        country="li",
+    )
+
+    mandate = SepaMandate.objects.get()
+    assert response.status_code == 302
+    assert mandate.address_town == "Zürich"
+    assert mandate.address_country == "LI"
+
+
+def test_mandate_rejects_unknown_country(shop, debit_payment):
+    response = grant_mandate(shop, debit_payment, iban=GB_IBAN, **GB_ADDRESS, country="XX")
+
+    assert response.status_code == 400
+    assert (
+        "„XX“ ist kein bekannter Ländercode. Bitte geben Sie den zweistelligen Code des "
+        "Landes an, zum Beispiel CH oder GB." in response.content.decode()
+    )
+    assert SepaMandate.objects.count() == 0
+
+
+def test_mandate_rejects_too_long_town(shop, debit_payment):
+    response = grant_mandate(shop, debit_payment, iban=GB_IBAN, **{**GB_ADDRESS, "town": "L" * 36})
+
+    assert response.status_code == 400
+    assert "Bitte verwenden Sie höchstens 35 Zeichen." in response.content.decode()
+    assert SepaMandate.objects.count() == 0
+
+
+def test_de_mandate_without_address_is_stored(shop, debit_payment):
+    response = grant_mandate(shop, debit_payment)
+
+    mandate = SepaMandate.objects.get()
+    assert response.status_code == 302
+    assert mandate.address_street == ""
+    assert mandate.address_postcode == ""
+    assert mandate.address_town == ""
+    assert mandate.address_country == ""
+    assert "Anschrift" not in mandate.text
+
+
+def test_de_mandate_country_from_iban(shop, debit_payment):
+    response = grant_mandate(shop, debit_payment, town="Musterstadt")
+
+    mandate = SepaMandate.objects.get()
+    assert response.status_code == 302
+    assert mandate.address_street == ""
+    assert mandate.address_town == "Musterstadt"
+    assert mandate.address_country == "DE"
+
+
+def test_mandate_form_shows_optional_address(shop, debit_payment):
+    html = shop.get(f"/lastschrift/{debit_payment.reference}/").content.decode()
+
+    assert "Anschrift der Kontoinhaberin oder des Kontoinhabers" in html
+    assert "Nur nötig für Konten außerhalb des EWR (z. B. Schweiz, Vereinigtes Königreich)." in html
+    assert 'name="street"' in html
+    assert 'name="postcode"' in html
+    assert 'name="town"' in html
+    assert 'name="country"' in html

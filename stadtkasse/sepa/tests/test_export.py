@@ -8,7 +8,7 @@ from lxml import etree
 from stadtkasse.core.models import Municipality
 from stadtkasse.payments.models import Payment, PaymentState
 from stadtkasse.sepa.errors import SepaError
-from stadtkasse.sepa.exports import export_direct_debits, file_path
+from stadtkasse.sepa.exports import check_xml, export_direct_debits, file_path
 from stadtkasse.sepa.models import DebitState, DirectDebit, SepaFile, SepaMandate
 from stadtkasse.sepa.services import debit_for_end_to_end_id, mark_returned
 from stadtkasse.sepa.tests.conftest import grant_mandate, place
@@ -261,3 +261,96 @@ def test_chargeback_marks_debit_returned(shop, product):
     assert debit.state == DebitState.RETURNED
     assert debit.return_reason == "AC04"
     assert debit.return_fee_cents == 350
+
+
+# Debtor address (PstlAdr), required for banks outside the EEA
+
+
+def debit_with_address(shop, product, **changes) -> DirectDebit:
+    _response, payment = place(shop, product, "sepa_debit", quantity=1)
+    grant_mandate(
+        shop,
+        payment,
+        **{
+            "iban": "GB33 BUKB 2020 1555 5555 55",
+            "street": "221b Baker Street",
+            "postcode": "NW1 6XE",
+            "town": "London",
+            **changes,
+        },
+    )
+    return DirectDebit.objects.get(payment=payment)
+
+
+def debtor_address(xml: bytes, schema: str):
+    (tx,) = transactions(xml, schema)
+    return tx.find("p:Dbtr/p:PstlAdr", ns(schema))
+
+
+def test_gb_debtor_address_in_schema_08(shop, product):
+    debit_with_address(shop, product)
+    schema = "pain.008.001.08"
+
+    result = export_direct_debits(town(), due=FAR, schema=schema)
+
+    address = debtor_address(result.xml, schema)
+    assert address is not None
+    assert [etree.QName(node).localname for node in address] == [
+        "StrtNm",
+        "PstCd",
+        "TwnNm",
+        "Ctry",
+    ]
+    assert address.findtext("p:StrtNm", namespaces=ns(schema)) == "221b Baker Street"
+    assert address.findtext("p:PstCd", namespaces=ns(schema)) == "NW1 6XE"
+    assert address.findtext("p:TwnNm", namespaces=ns(schema)) == "London"
+    assert address.findtext("p:Ctry", namespaces=ns(schema)) == "GB"
+    check_xml(result.xml, schema, "pain.008")
+
+
+def test_gb_debtor_address_in_schema_02(shop, product):
+    debit_with_address(shop, product)
+    schema = "pain.008.001.02"
+
+    result = export_direct_debits(town(), due=FAR, schema=schema)
+
+    address = debtor_address(result.xml, schema)
+    assert address is not None
+    assert [etree.QName(node).localname for node in address] == ["Ctry", "AdrLine", "AdrLine"]
+    assert address.findtext("p:Ctry", namespaces=ns(schema)) == "GB"
+    assert [line.text for line in address.findall("p:AdrLine", ns(schema))] == [
+        "221b Baker Street",
+        "NW1 6XE London",
+    ]
+    check_xml(result.xml, schema, "pain.008")
+
+
+@pytest.mark.parametrize("schema", ["pain.008.001.08", "pain.008.001.02"])
+def test_debtor_address_transliterated(shop, product, schema):
+    debit_with_address(
+        shop,
+        product,
+        iban="CH93 0076 2011 6238 5295 7",
+        street="Löwenstrasse 1",
+        postcode="8001",
+        town="Zürich",
+    )
+
+    xml = export_direct_debits(town(), due=FAR, schema=schema).xml
+
+    text = "".join(debtor_address(xml, schema).itertext())
+    assert "Zurich" in text
+    assert "Lowenstrasse 1" in text
+    assert "CH" in text
+
+
+@pytest.mark.parametrize("schema", ["pain.008.001.08", "pain.008.001.02"])
+def test_de_debtor_has_no_address(shop, product, schema):
+    debit_via_portal(shop, product)
+
+    xml = export_direct_debits(town(), due=FAR, schema=schema).xml
+
+    (tx,) = transactions(xml, schema)
+    debtor = tx.find("p:Dbtr", ns(schema))
+    assert [etree.QName(node).localname for node in debtor] == ["Nm"]
+    assert debtor.findtext("p:Nm", namespaces=ns(schema)) == "Maria Muster"
