@@ -33,14 +33,10 @@ TOWN_MAX = 35
 # EPC SEPA rulebooks of November 2023 (SDD Core rulebook), a direct debit must carry
 # the payer's address, at least town and country, when the payer's bank is in one of
 # them. The IBAN's country code stands for the bank's country. Jersey, Guernsey and the
-# Isle of Man mostly use GB IBANs. Albania, Moldova, Montenegro, North Macedonia and
-# Serbia are listed because they are outside the EEA and joining the SEPA schemes.
-# NOTE: schwifty 2026.10.1 does not count their IBANs as SEPA yet, so check_iban
-# rejects them before this list is consulted.
+# Isle of Man mostly use GB IBANs.
 NON_EEA_SEPA_COUNTRIES = frozenset(
     {
         "AD",  # Andorra
-        "AL",  # Albania
         "CH",  # Switzerland
         "GB",  # United Kingdom
         "GG",  # Guernsey
@@ -48,10 +44,6 @@ NON_EEA_SEPA_COUNTRIES = frozenset(
         "IM",  # Isle of Man
         "JE",  # Jersey
         "MC",  # Monaco
-        "MD",  # Moldova
-        "ME",  # Montenegro
-        "MK",  # North Macedonia
-        "RS",  # Serbia
         "SM",  # San Marino
         "VA",  # Vatican City
     }
@@ -65,8 +57,12 @@ _IBAN_ERRORS = {
 
 
 def compact(value: str) -> str:
-    """Remove spaces and make letters upper case, as banks print IBANs and BICs in groups."""
-    return re.sub(r"\s+", "", value or "").upper()
+    """Remove spaces and dashes and make letters upper case.
+
+    Banks print IBANs and BICs in groups of four, and payers copy them with spaces or
+    dashes between the groups. Neither is ever part of an IBAN, a BIC or a creditor ID.
+    """
+    return re.sub(r"[\s-]+", "", value or "").upper()
 
 
 def format_iban(value: str) -> str:

@@ -22,6 +22,10 @@ def test_iban_with_spaces_and_lower_case_is_accepted():
     assert check_iban("de02 1203 0000 0000 2020 51").compact == "DE02120300000000202051"
 
 
+def test_iban_with_dashes_is_accepted():
+    assert check_iban("DE02-1203-0000-0000-2020-51").compact == "DE02120300000000202051"
+
+
 def test_iban_with_wrong_check_digits():
     assert message_of(check_iban, "DE03 1203 0000 0000 2020 51") == (
         "Die IBAN „DE03 1203 0000 0000 2020 51“ ist ungültig, weil ihre Prüfziffern nicht "
