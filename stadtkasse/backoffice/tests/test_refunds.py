@@ -347,3 +347,15 @@ def treasury_user_of(client):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username="kaemmerei.web")
+
+
+def test_open_amount_only_for_payable_orders(treasury, portal_order):
+    from stadtkasse.orders.services import transition
+
+    waiting = portal_order([("meldebescheinigung", None, 1, {})], pay=False)
+    page = treasury.get(f"/verwaltung/journal/{waiting.code}/").content.decode()
+    assert "Offener Betrag" in page
+
+    transition(waiting, OrderState.CANCELED, cause="test: canceled by the citizen")
+    page = treasury.get(f"/verwaltung/journal/{waiting.code}/").content.decode()
+    assert "Offener Betrag" not in page
