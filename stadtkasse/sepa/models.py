@@ -113,6 +113,13 @@ class SepaMandate(models.Model):
     def iban_display(self) -> str:
         return validation.format_iban(self.iban)
 
+    @property
+    def iban_masked(self) -> str:
+        """Return the IBAN with all but its first and last four characters hidden, for e-mails."""
+        compact = validation.compact(self.iban)
+        hidden = compact[:4] + "X" * max(len(compact) - 8, 0) + compact[-4:]
+        return validation.format_iban(hidden)
+
 
 class DebitState(models.TextChoices):
     SCHEDULED = "scheduled", _("scheduled")

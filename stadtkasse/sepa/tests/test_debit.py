@@ -115,6 +115,9 @@ def test_pre_notification_page_and_e_mail(shop, debit_payment):
     assert f"Mandatsreferenz: {debit.mandate.reference}" in mail.outbox[0].body
     assert "Gläubiger-Identifikationsnummer: DE98ZZZ09999999999" in mail.outbox[0].body
     assert f"Abbuchungsdatum: {due}" in mail.outbox[0].body
+    # The e-mail shows the account with all but the first and last four characters hidden.
+    assert "DE02 XXXX XXXX XXXX XX20 51" in mail.outbox[0].body
+    assert debit.mandate.iban not in mail.outbox[0].body
 
 
 def test_second_submit_keeps_one_mandate(shop, debit_payment):
