@@ -185,27 +185,38 @@ def mandate_text(
         if mandate_type == MandateType.RECURRING
         else _("SEPA core direct debit mandate for a one-off payment")
     )
+    if mandate_type == MandateType.RECURRING:
+        authorisation = _(
+            "I authorise %(name)s to collect payments from my account by SEPA direct debit. "
+            "At the same time I instruct my bank to pay the direct debits drawn by "
+            "%(name)s on my account."
+        )
+        period = _(
+            "The period for the pre-notification of each debit is shortened to "
+            "%(days)s business days."
+        )
+    else:
+        authorisation = _(
+            "I authorise %(name)s to collect a one-off payment from my account by SEPA "
+            "direct debit. At the same time I instruct my bank to pay the direct debit "
+            "drawn by %(name)s on my account."
+        )
+        period = _(
+            "The period for the pre-notification of the debit is shortened to "
+            "%(days)s business days."
+        )
     lines = [
         kind,
         _("Creditor: %(name)s") % {"name": account.payee_name},
         _("Creditor identifier: %(creditor_id)s") % {"creditor_id": account.creditor_id},
         _("Mandate reference: %(reference)s") % {"reference": reference},
         "",
-        _(
-            "I authorise %(name)s to collect payments from my account by SEPA direct debit. "
-            "At the same time I instruct my bank to pay the direct debits drawn by "
-            "%(name)s on my account."
-        )
-        % {"name": account.payee_name},
+        authorisation % {"name": account.payee_name},
         _(
             "Note: I can demand a refund of the amount debited within eight weeks, "
             "starting from the date of the debit. The terms agreed with my bank apply."
         ),
-        _(
-            "The period for the pre-notification of each debit is shortened to "
-            "%(days)s business days."
-        )
-        % {"days": PRE_NOTIFICATION_BUSINESS_DAYS},
+        period % {"days": PRE_NOTIFICATION_BUSINESS_DAYS},
     ]
     if account_holder or iban:
         lines += [

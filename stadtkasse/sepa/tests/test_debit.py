@@ -79,6 +79,16 @@ def test_mandate_is_stored_with_the_accepted_text(shop, debit_payment):
     assert mandate.text.startswith("SEPA-Basislastschriftmandat für eine einmalige Zahlung")
     assert "Kontoinhaber:in: Maria Muster" in mandate.text
     assert "IBAN: DE02 1203 0000 0000 2020 51" in mandate.text
+    assert "eine einmalige Zahlung von meinem Konto mittels Lastschrift einzuziehen" in mandate.text
+    assert "Vorabankündigung (Pre-Notification) der Lastschrift" in mandate.text
+
+
+def test_recurring_mandate_text_speaks_of_payments(shop, debit_payment):
+    grant_mandate(shop, debit_payment, mandate_type="RCUR")
+
+    text = SepaMandate.objects.get().text
+    assert "Zahlungen von meinem Konto mittels Lastschrift einzuziehen" in text
+    assert "Vorabankündigung (Pre-Notification) jeder Lastschrift" in text
 
 
 def test_debit_is_due_after_the_pre_notification_period(shop, debit_payment):
