@@ -118,3 +118,18 @@ def test_assign_to_order_with_pending_debit_rejected(client_treasurer, orders, i
     )
     assert line.state == MatchState.UNMATCHED
     assert orders[116].payments.count() == 1
+
+
+def test_candidate_button_assigns_its_order(client_treasurer, orders, import_file):
+    import_file("sparkasse_camt053_v08_ueberweisungen.xml")
+    line = BankTransaction.objects.get(remittance__contains="5100 0001 314")
+    page = client_treasurer.get(reverse("backoffice:bank_statements")).content.decode()
+    assert "B-113 zuordnen" in page
+    assert 'name="orders" value="B-113"' in page
+
+    client_treasurer.post(
+        reverse("backoffice:bank_line_assign", args=[line.pk]), {"orders": "B-113"}
+    )
+
+    line.refresh_from_db()
+    assert line.state == MatchState.MATCHED
