@@ -1,4 +1,4 @@
-"""Pages that are not found, and server errors, answer in German with a way back."""
+"""The pages for an unknown address and for a server error: German text and links back."""
 
 import pytest
 from django.template.loader import render_to_string
