@@ -98,15 +98,17 @@ class LedgerFilter:
     state: str = DEFAULT_STATE
 
 
-@dataclass
-class VatRow:
-    vat_treatment: str
-    vat_rate: int
+class _SalesAmounts:
+    """Net amounts and amounts after refunds, derived from gross, VAT and their refunds.
+
+    A class using it provides gross_cents, vat_cents, refunded_gross_cents and
+    refunded_vat_cents, as fields or as properties.
+    """
+
     gross_cents: int
     vat_cents: int
-    # The refunded part of the sales, split exactly to this VAT treatment and rate.
-    refunded_gross_cents: int = 0
-    refunded_vat_cents: int = 0
+    refunded_gross_cents: int
+    refunded_vat_cents: int
 
     @property
     def net_cents(self) -> int:
@@ -127,6 +129,17 @@ class VatRow:
     @property
     def net_after_refunds_cents(self) -> int:
         return self.net_cents - self.refunded_net_cents
+
+
+@dataclass
+class VatRow(_SalesAmounts):
+    vat_treatment: str
+    vat_rate: int
+    gross_cents: int
+    vat_cents: int
+    # The refunded part of the sales, split exactly to this VAT treatment and rate.
+    refunded_gross_cents: int = 0
+    refunded_vat_cents: int = 0
 
     @property
     def label(self) -> str:
@@ -154,7 +167,7 @@ class PaymentRow:
 
 
 @dataclass
-class LedgerTotals:
+class LedgerTotals(_SalesAmounts):
     """Totals of a filtered ledger: orders, sales per VAT treatment, money per payment method."""
 
     order_count: int
@@ -172,10 +185,6 @@ class LedgerTotals:
     @property
     def vat_cents(self) -> int:
         return sum(row.vat_cents for row in self.vat_rows)
-
-    @property
-    def net_cents(self) -> int:
-        return self.gross_cents - self.vat_cents
 
     @property
     def paid_cents(self) -> int:
@@ -196,22 +205,6 @@ class LedgerTotals:
     @property
     def refunded_vat_cents(self) -> int:
         return sum(row.refunded_vat_cents for row in self.vat_rows)
-
-    @property
-    def refunded_net_cents(self) -> int:
-        return self.refunded_gross_cents - self.refunded_vat_cents
-
-    @property
-    def gross_after_refunds_cents(self) -> int:
-        return self.gross_cents - self.refunded_gross_cents
-
-    @property
-    def vat_after_refunds_cents(self) -> int:
-        return self.vat_cents - self.refunded_vat_cents
-
-    @property
-    def net_after_refunds_cents(self) -> int:
-        return self.net_cents - self.refunded_net_cents
 
 
 def day_start(day: date) -> datetime:
@@ -263,27 +256,31 @@ def _cents(expression) -> Cast:
     return Cast(Coalesce(expression, Value(0)), BigIntegerField())
 
 
-def order_refunded_cents(order_ref: str = "pk") -> Cast:
-    """Return an expression for the done refunds of the order that ``order_ref`` names."""
-    refunds = (
-        Refund.objects.filter(payment__order_id=OuterRef(order_ref), state__in=REFUNDED_STATES)
+def _order_sum(rows: QuerySet, order_field: str, order_ref: str) -> Cast:
+    """Return an expression for the ``amount_cents`` of ``rows`` that belong to one order.
+
+    ``order_field`` leads from the rows to the order's id, and ``order_ref`` names that id
+    in the outer query.
+    """
+    totals = (
+        rows.filter(**{order_field: OuterRef(order_ref)})
         .order_by()
-        .values("payment__order_id")
+        .values(order_field)
         .annotate(total=Sum("amount_cents"))
         .values("total")
     )
-    return _cents(Subquery(refunds))
+    return _cents(Subquery(totals))
+
+
+def order_refunded_cents(order_ref: str = "pk") -> Cast:
+    """Return an expression for the done refunds of the order that ``order_ref`` names."""
+    done = Refund.objects.filter(state__in=REFUNDED_STATES)
+    return _order_sum(done, "payment__order_id", order_ref)
 
 
 def _order_paid_cents(order_ref: str) -> Cast:
-    payments = (
-        Payment.objects.filter(order_id=OuterRef(order_ref), state=PaymentState.CONFIRMED)
-        .order_by()
-        .values("order_id")
-        .annotate(total=Sum("amount_cents"))
-        .values("total")
-    )
-    return _cents(Subquery(payments))
+    confirmed = Payment.objects.filter(state=PaymentState.CONFIRMED)
+    return _order_sum(confirmed, "order_id", order_ref)
 
 
 @dataclass(frozen=True)
