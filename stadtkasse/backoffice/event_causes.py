@@ -81,18 +81,10 @@ def cause_label(cause: str) -> str:
         if cause.endswith(suffix):
             return str(pattern) % {"cause": cause_label(cause[: -len(suffix)])}
     if cause.startswith(CLARIFICATION_PREFIX):
-        reason = cause[len(CLARIFICATION_PREFIX) :]
-        try:
-            reason = str(ClarificationReason(reason).label)
-        except ValueError:
-            pass
+        reason = _choice_label(ClarificationReason, cause[len(CLARIFICATION_PREFIX) :])
         return _("needs clarification: %(reason)s") % {"reason": reason}
     if cause.startswith(OUTCOME_PREFIX):
-        outcome = cause[len(OUTCOME_PREFIX) :]
-        try:
-            outcome = str(ClarificationOutcome(outcome).label)
-        except ValueError:
-            pass
+        outcome = _choice_label(ClarificationOutcome, cause[len(OUTCOME_PREFIX) :])
         return _("clarification: %(detail)s") % {"detail": outcome}
     if cause.startswith(REFUNDED_BY_PREFIX):
         identifier = cause[len(REFUNDED_BY_PREFIX) :]
@@ -118,6 +110,14 @@ def cause_label(cause: str) -> str:
             "due": _german_date(due),
         }
     return cause
+
+
+def _choice_label(choices, value: str) -> str:
+    """Return the label of a stored choice, or the value itself where it is no choice."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 def _german_date(iso: str) -> str:
